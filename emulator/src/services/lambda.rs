@@ -1,0 +1,32 @@
+//! Lambda: placeholder until its handlers land; every operation answers 501 NotImplemented.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::service::{AwsError, HandlerFuture, RequestContext, Service};
+use crate::Shared;
+
+pub struct Lambda {
+    #[allow(dead_code)]
+    shared: Arc<Shared>,
+}
+
+impl Lambda {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Lambda { shared }
+    }
+}
+
+impl Service for Lambda {
+    fn name(&self) -> &'static str {
+        "lambda"
+    }
+    fn handle<'a>(&'a self, ctx: &'a RequestContext, _input: Value) -> HandlerFuture<'a> {
+        Box::pin(async move { Err(AwsError::not_implemented("lambda", &ctx.operation)) })
+    }
+    fn implemented_operations(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn reset(&self) {}
+}

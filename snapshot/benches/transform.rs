@@ -1,0 +1,3 @@
+fn main() {
+    eprintln!("transform bench: engine not implemented yet");
+}

@@ -1,0 +1,3 @@
+//! paritytest as a library: the runner's modules, used by the `paritytest` binary and the tests.
+
+pub mod dispatch;

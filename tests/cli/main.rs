@@ -1,0 +1,1 @@
+//! The one integration test binary (every tests/*.rs would link the whole SDK again).
