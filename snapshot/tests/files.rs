@@ -10,11 +10,22 @@ use paritytest_snapshot::{
 };
 use serde_json::{json, Value};
 
+/// `PARITYTEST_RECORDINGS`, else `shared/aws-recordings-visible` next to the workspace root
+/// (main checkout) or one level further up (worktrees under `wt/`).
 fn recordings_dir() -> PathBuf {
-    match std::env::var_os("PARITYTEST_RECORDINGS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/aws-recordings-visible"),
+    if let Some(dir) = std::env::var_os("PARITYTEST_RECORDINGS") {
+        return PathBuf::from(dir);
     }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let candidates = [
+        root.join("../shared/aws-recordings-visible"),
+        root.join("../../shared/aws-recordings-visible"),
+    ];
+    candidates
+        .iter()
+        .find(|d| d.is_dir())
+        .unwrap_or(&candidates[1])
+        .clone()
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
