@@ -33,8 +33,11 @@ use crate::{datetime, jsonpath, SnapshotError};
 /// order; the fixture defaults run at 0 and 2). The short forms `remove_key: KEY`,
 /// `json_string: KEY`, `preset: NAME` and `timestamps: SET` take it as `{key: KEY, priority: -1}`,
 /// `{name: NAME, priority: 1}` and `{set: SET, priority: 1}`.
+// `remote = "Self"`: the derive becomes an inherent `TransformerSpec::deserialize`, used by the
+// trait impl below, which reads any format through `serde_json::Value` first: serde_yaml 0.9
+// only maps enums from `!tags`, and scenarios write `- key_value: {...}`.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TransformerSpec {
     /// Replaces the value of every dict entry whose key is exactly `key` (values `null` and `""`
     /// are left alone; `0` and `false` are not). With references (the default) the value gets
@@ -74,6 +77,13 @@ pub enum TransformerSpec {
     /// Reduces every `ResponseMetadata` to `{"HTTPHeaders": {}, "HTTPStatusCode": code}`. Part
     /// of the fixture defaults.
     ResponseMetadata(PrioritySpec),
+}
+
+impl<'de> Deserialize<'de> for TransformerSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        TransformerSpec::deserialize(value).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
