@@ -193,30 +193,32 @@ pub fn get_mut<'a>(value: &'a mut Value, steps: &[Step]) -> Option<&'a mut Value
     })
 }
 
-/// Removes every match of `path`: dict members are deleted; list elements are replaced by a
-/// placeholder first and dropped at the end, as jsonpath-ng's filter does.
-pub fn remove(value: &mut Value, path: &str) -> Result<(), SnapshotError> {
-    let found = find(value, path)?;
+/// Removes every match of every path: dict members are deleted; list elements are replaced by a
+/// placeholder and dropped once all paths ran, so indices in later paths still refer to the
+/// original positions (jsonpath-ng semantics as LocalStack applies skip paths).
+pub fn remove_all(value: &mut Value, paths: &[String]) -> Result<(), SnapshotError> {
     let mut placed = false;
-    for steps in found {
-        let Some((last, parent)) = steps.split_last() else {
-            // `$` itself: LocalStack cannot remove the root either; leave it.
-            continue;
-        };
-        let Some(parent) = get_mut(value, parent) else {
-            continue;
-        };
-        match (last, parent) {
-            (Step::Key(k), Value::Object(map)) => {
-                map.shift_remove(k);
-            }
-            (Step::Index(i), Value::Array(items)) => {
-                if let Some(item) = items.get_mut(*i) {
-                    *item = Value::String(PLACEHOLDER.into());
-                    placed = true;
+    for path in paths {
+        for steps in find(value, path)? {
+            let Some((last, parent)) = steps.split_last() else {
+                // `$` itself: there is no parent to remove it from; leave it.
+                continue;
+            };
+            let Some(parent) = get_mut(value, parent) else {
+                continue;
+            };
+            match (last, parent) {
+                (Step::Key(k), Value::Object(map)) => {
+                    map.shift_remove(k);
                 }
+                (Step::Index(i), Value::Array(items)) => {
+                    if let Some(item) = items.get_mut(*i) {
+                        *item = Value::String(PLACEHOLDER.into());
+                        placed = true;
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
     if placed {

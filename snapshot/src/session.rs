@@ -183,10 +183,8 @@ impl Session {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         );
-        for path in skip_paths {
-            jsonpath::remove(&mut observed_tree, path)?;
-            jsonpath::remove(&mut recorded_tree, path)?;
-        }
+        jsonpath::remove_all(&mut observed_tree, skip_paths)?;
+        jsonpath::remove_all(&mut recorded_tree, skip_paths)?;
         let Value::Object(tree) = observed_tree else {
             unreachable!("the state is an object")
         };
