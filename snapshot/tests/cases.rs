@@ -32,8 +32,9 @@ use serde_json::Value;
 struct Case {
     #[serde(default)]
     options: Options,
+    /// Parsed in `run`, so that declaration errors can be expected.
     #[serde(default)]
-    transformers: Vec<TransformerSpec>,
+    transformers: Vec<Value>,
     #[serde(default)]
     matches: Vec<Match>,
     expect_content: Option<Value>,
@@ -92,18 +93,41 @@ enum Outcome {
     Report(String),
 }
 
-fn run(case: Case) -> Result<Outcome, SnapshotError> {
+fn run(case: Case) -> Result<Outcome, String> {
+    let mut transformers = Vec::new();
+    for declared in case.transformers {
+        let spec: TransformerSpec =
+            serde_json::from_value(declared).map_err(|e| format!("declaration: {e}"))?;
+        transformers.push(spec);
+    }
+    run_session(
+        case.options,
+        transformers,
+        case.matches,
+        case.recorded,
+        &case.skip_paths,
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn run_session(
+    options: Options,
+    transformers: Vec<TransformerSpec>,
+    matches: Vec<Match>,
+    recorded: Option<IndexMap<String, Value>>,
+    skip_paths: &[String],
+) -> Result<Outcome, SnapshotError> {
     let options = SessionOptions {
-        account_id: case.options.account_id,
-        region: case.options.region,
-        timestamps: case.options.timestamps,
-        redact_secrets: case.options.redact_secrets,
+        account_id: options.account_id,
+        region: options.region,
+        timestamps: options.timestamps,
+        redact_secrets: options.redact_secrets,
     };
-    let mut session = Session::new(case.transformers, options)?;
-    for m in case.matches {
+    let mut session = Session::new(transformers, options)?;
+    for m in matches {
         session.match_value(&m.key, m.value, &m.datetimes)?;
     }
-    match case.recorded {
+    match recorded {
         None => {
             let content = session.recorded_content()?;
             let map: serde_json::Map<String, Value> = content.into_iter().collect();
@@ -114,7 +138,7 @@ fn run(case: Case) -> Result<Outcome, SnapshotError> {
                 recorded_date: "01-01-2025, 00:00:00".into(),
                 recorded_content: recorded,
             };
-            let report = session.verify(&entry, &case.skip_paths)?;
+            let report = session.verify(&entry, skip_paths)?;
             let rendered = report.render(false);
             assert_eq!(
                 report.passed(),
@@ -133,7 +157,7 @@ fn check(dir: &Path) -> Result<(), String> {
     let expect_content = case.expect_content.clone();
     let expect_report = case.expect_report.clone();
     match (run(case), expect_error) {
-        (Err(e), Some(want)) if e.to_string().contains(&want) => Ok(()),
+        (Err(e), Some(want)) if e.contains(&want) => Ok(()),
         (Err(e), Some(want)) => Err(format!("error {e:?} does not contain {want:?}")),
         (Err(e), None) => Err(format!("unexpected error: {e}")),
         (Ok(_), Some(want)) => Err(format!("expected an error containing {want:?}")),
