@@ -1,0 +1,6 @@
+//! The emulator core through its real HTTP API (and the in-process API).
+//! One test binary: modules per concern.
+
+mod client;
+mod fake;
+mod routing;
