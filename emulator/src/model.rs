@@ -204,6 +204,9 @@ pub struct Shape {
     pub streaming: bool,
     #[serde(default)]
     pub jsonvalue: bool,
+    /// A free-form JSON document (passed through as is).
+    #[serde(default)]
+    pub document: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -71,18 +71,7 @@ fn read_structure(
     let shape = model.shape(r);
     let mut obj = Map::new();
     for (name, mref) in &shape.members {
-        let mshape = model.shape(mref);
-        let mut key_name = mref.location_name.as_deref().unwrap_or(name);
-        if mshape.kind == ShapeType::List && (mref.flattened || mshape.flattened) {
-            if let Some(n) = mshape
-                .member
-                .as_ref()
-                .and_then(|m| m.location_name.as_deref())
-            {
-                key_name = n;
-            }
-        }
-        let key = join(prefix, key_name);
+        let key = join(prefix, mref.location_name.as_deref().unwrap_or(name));
         if let Some(v) = read_value(model, mref, &key, params)? {
             obj.insert(name.clone(), v);
         }
@@ -244,14 +233,14 @@ pub fn serialize_output(
     let response = format!("{}Response", op.name);
     envelope_open(&mut out, model, &response);
     if let Some(r) = &op.output {
-        match &r.result_wrapper {
-            Some(wrapper) => {
-                xml::open(&mut out, wrapper);
-                xml::write_members(&mut out, model, r, output);
-                xml::close(&mut out, wrapper);
-            }
-            None => xml::write_members(&mut out, model, r, output),
-        }
+        // awsQuery always wraps the result (smithy's `{Operation}Result` unless the model names it).
+        let wrapper = match &r.result_wrapper {
+            Some(w) => w.clone(),
+            None => format!("{}Result", op.name),
+        };
+        xml::open(&mut out, &wrapper);
+        xml::write_members(&mut out, model, r, output);
+        xml::close(&mut out, &wrapper);
     }
     out.push_str("<ResponseMetadata>");
     xml::text_element(&mut out, "RequestId", request_id);
@@ -275,7 +264,9 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
         },
     );
     xml::text_element(&mut out, "Code", &err.code);
-    xml::text_element(&mut out, "Message", &err.message);
+    if !err.message.is_empty() {
+        xml::text_element(&mut out, "Message", &err.message);
+    }
     if !err.fields.is_empty() {
         let fields = Value::Object(err.fields.clone());
         match model.error_shape(&err.code) {

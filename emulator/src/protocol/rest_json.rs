@@ -175,13 +175,6 @@ pub fn parse_input(
     let query: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let bound_query: Vec<&str> = shape
-        .members
-        .iter()
-        .filter(|(_, m)| m.location.as_deref() == Some("querystring"))
-        .filter(|(_, m)| member_kind(model, m) != ShapeType::Map)
-        .map(|(n, m)| m.location_name.as_deref().unwrap_or(n))
-        .collect();
 
     let mut obj = Map::new();
     for (name, mref) in &shape.members {
@@ -191,7 +184,7 @@ pub fn parse_input(
                 Some((_, text)) => Some(text_value(model, mref, text, name)?),
                 None => None,
             },
-            Some("querystring") => query_value(model, mref, wire, name, &query, &bound_query)?,
+            Some("querystring") => query_value(model, mref, wire, name, &query)?,
             Some("header") => header_value(model, mref, wire, name, req)?,
             Some("headers") => {
                 let mut map = Map::new();
@@ -259,6 +252,10 @@ fn payload_value(model: &Model, r: &ShapeRef, body: &[u8]) -> Result<Option<Valu
             }
             let v: Value =
                 serde_json::from_slice(body).map_err(|e| content_error(model, &e.to_string()))?;
+            // `{}` is what clients send for an absent structure payload.
+            if v.as_object().is_some_and(|o| o.is_empty()) && !shape.document {
+                return Ok(None);
+            }
             json_in(model, r, &v).map(Some)
         }
     }
@@ -278,7 +275,6 @@ fn query_value(
     wire: &str,
     name: &str,
     query: &[(String, String)],
-    bound: &[&str],
 ) -> Result<Option<Value>, AwsError> {
     let shape = model.shape(r);
     match shape.kind {
@@ -293,13 +289,13 @@ fn query_value(
             Ok((!items.is_empty()).then_some(Value::Array(items)))
         }
         ShapeType::Map => {
-            // A querystring map takes every parameter no other member binds.
+            // A querystring map receives every parameter, the named ones included.
             let Some(vref) = shape.value.as_deref() else {
                 return Ok(None);
             };
             let vshape = model.shape(vref);
             let mut map = Map::new();
-            for (k, v) in query.iter().filter(|(k, _)| !bound.contains(&k.as_str())) {
+            for (k, v) in query {
                 if vshape.kind == ShapeType::List {
                     let entry = map
                         .entry(k.clone())
@@ -345,18 +341,22 @@ fn header_value(
         let http_date = member_kind(model, mref) == ShapeType::Timestamp
             && ts_format(model, mref, Format::HttpDate) == Format::HttpDate;
         let mut items = Vec::new();
+        if joined.trim().is_empty() {
+            return Ok(Some(Value::Array(items)));
+        }
         for text in split_header_list(&joined, http_date) {
             items.push(text_value(model, mref, &text, name)?);
         }
         return Ok(Some(Value::Array(items)));
     }
     if shape.kind == ShapeType::String && (r.jsonvalue || shape.jsonvalue) {
+        // The handler sees the JSON text itself (base64 is only the header encoding).
         let decoded = B64
             .decode(joined.trim())
             .ok()
-            .and_then(|raw| serde_json::from_slice::<Value>(&raw).ok())
-            .ok_or_else(|| AwsError::validation(format!("Header {wire} is not base64 JSON")))?;
-        return Ok(Some(decoded));
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .ok_or_else(|| AwsError::validation(format!("Header {wire} is not base64 text")))?;
+        return Ok(Some(Value::String(decoded)));
     }
     text_value(model, r, &joined, name).map(Some)
 }
@@ -390,6 +390,9 @@ fn split_header_list(text: &str, http_date: bool) -> Vec<String> {
 /// A JSON body value (wire form) as the handler's value.
 fn json_in(model: &Model, r: &ShapeRef, v: &Value) -> Result<Value, AwsError> {
     let shape = model.shape(r);
+    if shape.document {
+        return Ok(v.clone());
+    }
     Ok(match (shape.kind, v) {
         (ShapeType::Structure, Value::Object(fields)) => {
             let mut obj = Map::new();
@@ -449,6 +452,9 @@ fn json_in(model: &Model, r: &ShapeRef, v: &Value) -> Result<Value, AwsError> {
 /// A handler value as the JSON body's wire value.
 fn json_out(model: &Model, r: &ShapeRef, v: &Value) -> Value {
     let shape = model.shape(r);
+    if shape.document {
+        return v.clone();
+    }
     match (shape.kind, v) {
         (ShapeType::Structure, Value::Object(fields)) => {
             let mut obj = Map::new();
@@ -511,9 +517,10 @@ fn header_text(model: &Model, r: &ShapeRef, v: &Value) -> Option<String> {
         ShapeType::Timestamp => {
             timestamp::to_wire(v, ts_format(model, r, Format::HttpDate)).map(|w| w.text())
         }
-        ShapeType::String if r.jsonvalue || shape.jsonvalue => {
-            Some(B64.encode(serde_json::to_vec(v).ok()?))
-        }
+        ShapeType::String if r.jsonvalue || shape.jsonvalue => Some(match v {
+            Value::String(text) => B64.encode(text),
+            other => B64.encode(serde_json::to_vec(other).ok()?),
+        }),
         _ => super::scalar_text(v),
     }
 }
@@ -623,13 +630,17 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
                     body.insert(wire.to_string(), Value::from(fault));
                 }
             }
-            body.insert(msg_name.to_string(), Value::from(err.message.clone()));
+            if !err.message.is_empty() {
+                body.insert(msg_name.to_string(), Value::from(err.message.clone()));
+            }
         }
         None => {
             for (k, v) in &err.fields {
                 body.insert(k.clone(), v.clone());
             }
-            body.insert("message".into(), Value::from(err.message.clone()));
+            if !err.message.is_empty() {
+                body.insert("message".into(), Value::from(err.message.clone()));
+            }
         }
     }
     let mut headers = vec![

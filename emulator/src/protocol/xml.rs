@@ -63,19 +63,9 @@ pub fn write_members(out: &mut String, model: &Model, r: &ShapeRef, value: &Valu
         if v.is_null() {
             continue;
         }
-        let mshape = model.shape(mref);
-        let mut el = element_name(mref, name);
-        // A flattened list whose member carries a name uses that name for every item.
-        if mshape.kind == ShapeType::List && is_flattened(model, mref) {
-            if let Some(n) = mshape
-                .member
-                .as_ref()
-                .and_then(|m| m.location_name.as_deref())
-            {
-                el = n;
-            }
-        }
-        write_value(out, model, mref, el, v);
+        // Flattened lists repeat the member's own name (smithy's awsQuery; the list member's
+        // name only applies inside a wrapped list).
+        write_value(out, model, mref, element_name(mref, name), v);
     }
 }
 

@@ -2,5 +2,6 @@
 //! One test binary: modules per concern.
 
 mod client;
+mod conformance;
 mod fake;
 mod routing;
