@@ -35,7 +35,7 @@ use serde_json::Value;
 use crate::service::{AwsError, Caller, HandlerFuture, HandlerResult, RequestContext, Service};
 use crate::Shared;
 
-pub(crate) use ids::{access_key_id, entity_id, random_token, secret_access_key, timestamp};
+pub(crate) use ids::{access_key_id, random_token, secret_access_key, timestamp};
 use input::Input;
 use state::Account;
 
@@ -80,14 +80,6 @@ impl IamState {
             arn: role.arn.clone(),
             max_session_duration: role.max_session_duration,
         })
-    }
-
-    /// Does this account have a user with this name (STS GetFederationToken callers)?
-    pub(crate) fn user_exists(&self, account_id: &str, name: &str) -> bool {
-        self.account(account_id)
-            .read()
-            .users
-            .contains_key(&state::key(name))
     }
 }
 
