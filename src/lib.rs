@@ -1,3 +1,8 @@
 //! paritytest as a library: the runner's modules, used by the `paritytest` binary and the tests.
 
+pub mod diagnostic;
 pub mod dispatch;
+pub mod scenario;
+pub mod schema;
+pub mod template;
+pub mod waiters;
