@@ -6,3 +6,6 @@ pub mod scenario;
 pub mod schema;
 pub mod template;
 pub mod waiters;
+pub mod interpreter;
+pub mod snapshots;
+pub mod target;

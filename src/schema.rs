@@ -12,37 +12,38 @@ use crate::scenario::model::{MultiFile, ScenarioDoc};
 const INPUT_SCHEMAS: &str = include_str!(concat!(env!("OUT_DIR"), "/input_schemas.json"));
 
 /// `service.Operation` → its input definition, from the dispatcher's generated file.
+/// The generated file: `definitions` holds operation inputs (`iam.CreateUser`) and nested
+/// structures (`iam.types.Tag`); `call` the operation enum with its documentation.
+fn generated() -> &'static Value {
+    static S: OnceLock<Value> = OnceLock::new();
+    S.get_or_init(|| serde_json::from_str(INPUT_SCHEMAS).unwrap_or(Value::Null))
+}
+
+fn all_definitions() -> Map<String, Value> {
+    generated()
+        .get("definitions")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// `service.Operation` → its input definition.
 fn input_schemas() -> &'static Map<String, Value> {
     static S: OnceLock<Map<String, Value>> = OnceLock::new();
     S.get_or_init(|| {
-        let v: Value = serde_json::from_str(INPUT_SCHEMAS).unwrap_or(Value::Null);
-        let defs = v
-            .get("definitions")
-            .or_else(|| v.get("operations"))
-            .unwrap_or(&v);
-        defs.as_object()
-            .map(|m| {
-                m.iter()
-                    .filter(|(k, v)| k.contains('.') && v.is_object())
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        all_definitions()
+            .into_iter()
+            .filter(|(k, _)| k.matches('.').count() == 1)
+            .collect()
     })
 }
 
-/// Shared definitions the input schemas refer to (`$ref: #/definitions/...` without a dot).
+/// Nested structure definitions the inputs refer to.
 fn shared_definitions() -> Map<String, Value> {
-    let v: Value = serde_json::from_str(INPUT_SCHEMAS).unwrap_or(Value::Null);
-    v.get("definitions")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| !k.contains('.'))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
+    all_definitions()
+        .into_iter()
+        .filter(|(k, _)| k.matches('.').count() > 1)
+        .collect()
 }
 
 /// The member names accepted at `member_ptr`'s parent inside an operation's input.
@@ -52,7 +53,8 @@ pub fn input_members(service: &str, op: &str, member_ptr: &str) -> Option<Vec<St
     let tokens: Vec<&str> = member_ptr.split('/').skip(1).collect();
     let shared = shared_definitions();
     let resolve = |n: &Value| -> Option<Value> {
-        match n.get("$ref").and_then(Value::as_str) {
+        let r = n.get("$ref").or_else(|| n.pointer("/allOf/0/$ref"));
+        match r.and_then(Value::as_str) {
             Some(r) => {
                 let name = r.rsplit('/').next()?;
                 schemas.get(name).or_else(|| shared.get(name)).cloned()
@@ -105,10 +107,10 @@ pub fn scenario_schema() -> Value {
         shape_wait(wait, ops);
     }
     for (k, v) in shared_definitions() {
-        definitions.insert(k, v);
+        definitions.insert(k, allow_helpers(v));
     }
     for (name, def) in inputs {
-        definitions.insert(format!("{name}Input"), allow_helpers(def.clone()));
+        definitions.insert(name.clone(), allow_helpers(def.clone()));
     }
     definitions.insert(
         "ValueHelper".into(),
@@ -188,7 +190,7 @@ fn shape_step(
                 .map(|o| {
                     json!({
                         "if": {"properties": {"call": {"pattern": format!("^{}\\.{}$", o.service, o.name)}}, "required": ["call"]},
-                        "then": {"properties": {"input": {"$ref": format!("#/definitions/{}.{}Input", o.service, o.name)}}}
+                        "then": {"properties": {"input": {"$ref": format!("#/definitions/{}.{}", o.service, o.name)}}}
                     })
                 })
                 .collect();
@@ -234,7 +236,7 @@ fn allow_helpers(mut def: Value) -> Value {
             if let Some(items) = obj.get_mut("items") {
                 walk(items, false);
             }
-            if !top && (obj.contains_key("type") || obj.contains_key("$ref")) {
+            if !top && (obj.contains_key("type") || obj.contains_key("$ref") || obj.contains_key("allOf")) {
                 let original = Value::Object(std::mem::take(obj));
                 let mut doc = Map::new();
                 for k in ["title", "description", "markdownDescription"] {

@@ -278,8 +278,9 @@ fn make_zip(entries: &[(String, Vec<u8>)]) -> Result<Vec<u8>, TemplateError> {
     Ok(cursor.into_inner())
 }
 
-/// How binary input (blobs) is handed to the dispatcher: `{"$base64": "..."}`.
-pub const BLOB_KEY: &str = "$base64";
+/// How binary input (blobs) is handed to the dispatcher: `{"base64": "..."}` (the same shape as
+/// the `base64:` helper, so a rendered blob renders to itself).
+pub const BLOB_KEY: &str = "base64";
 
 pub fn blob(bytes: &[u8]) -> Value {
     let mut m = Map::new();
