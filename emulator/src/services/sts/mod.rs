@@ -5,8 +5,6 @@
 //! attributed to the session (assumed role, federated user, or the calling user).
 
 mod federation;
-#[cfg(test)]
-mod tests;
 
 use std::collections::HashSet;
 use std::sync::Arc;
