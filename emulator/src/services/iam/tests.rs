@@ -253,7 +253,7 @@ fn recorded_cases() {
     }
     files.sort();
     assert!(
-        files.len() >= 1,
+        files.len() >= 15,
         "expected the case files, found {}",
         files.len()
     );
