@@ -40,7 +40,10 @@ async fn sdk(url: &str, key: &str, secret: &str, token: Option<String>) -> aws_t
 
 async fn clients(url: &str) -> (aws_sdk_iam::Client, aws_sdk_sts::Client) {
     let config = sdk(url, "test", "test", None).await;
-    (aws_sdk_iam::Client::new(&config), aws_sdk_sts::Client::new(&config))
+    (
+        aws_sdk_iam::Client::new(&config),
+        aws_sdk_sts::Client::new(&config),
+    )
 }
 
 /// Code, message and HTTP status of a failed call.
@@ -80,16 +83,34 @@ async fn role_lifecycle_and_errors_through_the_sdk() {
         .role_name("app-role")
         .path("/team/")
         .assume_role_policy_document(TRUST)
-        .tags(aws_sdk_iam::types::Tag::builder().key("env").value("dev").build().unwrap())
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("env")
+                .value("dev")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .expect("CreateRole");
     let role = created.role().expect("a role");
-    assert_eq!(role.arn(), format!("arn:aws:iam::{ACCOUNT}:role/team/app-role"));
+    assert_eq!(
+        role.arn(),
+        format!("arn:aws:iam::{ACCOUNT}:role/team/app-role")
+    );
     assert!(role.role_id().starts_with("AROA") && role.role_id().len() == 21);
-    assert_eq!(role.max_session_duration(), None, "CreateRole does not return it");
+    assert_eq!(
+        role.max_session_duration(),
+        None,
+        "CreateRole does not return it"
+    );
 
-    let got = iam.get_role().role_name("app-role").send().await.expect("GetRole");
+    let got = iam
+        .get_role()
+        .role_name("app-role")
+        .send()
+        .await
+        .expect("GetRole");
     let role = got.role().expect("a role");
     assert_eq!(role.max_session_duration(), Some(3600));
     assert!(role.role_last_used().is_some());
@@ -106,13 +127,21 @@ async fn role_lifecycle_and_errors_through_the_sdk() {
         .unwrap_err();
     assert_eq!(
         failure(err),
-        ("EntityAlreadyExists".into(), "Role with name APP-ROLE already exists.".into(), 409)
+        (
+            "EntityAlreadyExists".into(),
+            "Role with name APP-ROLE already exists.".into(),
+            409
+        )
     );
 
     let err = iam.get_user().user_name("nobody").send().await.unwrap_err();
     assert_eq!(
         failure(err),
-        ("NoSuchEntity".into(), "The user with name nobody cannot be found.".into(), 404)
+        (
+            "NoSuchEntity".into(),
+            "The user with name nobody cannot be found.".into(),
+            404
+        )
     );
 
     let err = iam
@@ -124,7 +153,11 @@ async fn role_lifecycle_and_errors_through_the_sdk() {
         .unwrap_err();
     assert_eq!(
         failure(err),
-        ("ValidationError".into(), "Invalid ARN:  Could not be parsed!".into(), 400)
+        (
+            "ValidationError".into(),
+            "Invalid ARN:  Could not be parsed!".into(),
+            400
+        )
     );
 
     iam.attach_role_policy()
@@ -133,7 +166,12 @@ async fn role_lifecycle_and_errors_through_the_sdk() {
         .send()
         .await
         .expect("AttachRolePolicy");
-    let err = iam.delete_role().role_name("app-role").send().await.unwrap_err();
+    let err = iam
+        .delete_role()
+        .role_name("app-role")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(failure(err).0, "DeleteConflict");
     let attached = iam
         .list_attached_role_policies()
@@ -141,7 +179,10 @@ async fn role_lifecycle_and_errors_through_the_sdk() {
         .send()
         .await
         .expect("ListAttachedRolePolicies");
-    assert_eq!(attached.attached_policies()[0].policy_name(), Some("AWSLambdaBasicExecutionRole"));
+    assert_eq!(
+        attached.attached_policies()[0].policy_name(),
+        Some("AWSLambdaBasicExecutionRole")
+    );
 
     emulator.shutdown().await;
 }
@@ -158,7 +199,11 @@ async fn managed_policy_versions_and_inline_documents_through_the_sdk() {
         .send()
         .await
         .expect("CreatePolicy");
-    let arn = policy.policy().and_then(|p| p.arn()).expect("an ARN").to_string();
+    let arn = policy
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("an ARN")
+        .to_string();
     for _ in 0..4 {
         iam.create_policy_version()
             .policy_arn(&arn)
@@ -182,7 +227,10 @@ async fn managed_policy_versions_and_inline_documents_through_the_sdk() {
         .send()
         .await
         .expect("GetPolicyVersion");
-    let got = version.policy_version().and_then(|v| v.document()).expect("a document");
+    let got = version
+        .policy_version()
+        .and_then(|v| v.document())
+        .expect("a document");
     assert_eq!(decode_document(got), document);
 
     let err = iam
@@ -194,10 +242,18 @@ async fn managed_policy_versions_and_inline_documents_through_the_sdk() {
         .unwrap_err();
     assert_eq!(
         failure(err),
-        ("MalformedPolicyDocument".into(), "Syntax errors in policy.".into(), 400)
+        (
+            "MalformedPolicyDocument".into(),
+            "Syntax errors in policy.".into(),
+            400
+        )
     );
 
-    iam.create_user().user_name("writer").send().await.expect("CreateUser");
+    iam.create_user()
+        .user_name("writer")
+        .send()
+        .await
+        .expect("CreateUser");
     iam.put_user_policy()
         .user_name("writer")
         .policy_name("inline")
@@ -222,12 +278,32 @@ async fn calls_are_attributed_to_access_keys_and_assumed_roles() {
     let url = emulator.url();
     let (iam, sts) = clients(&url).await;
 
-    let me = sts.get_caller_identity().send().await.expect("GetCallerIdentity");
-    assert_eq!(me.arn(), Some(format!("arn:aws:iam::{ACCOUNT}:root").as_str()));
+    let me = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity");
+    assert_eq!(
+        me.arn(),
+        Some(format!("arn:aws:iam::{ACCOUNT}:root").as_str())
+    );
 
-    let user = iam.create_user().user_name("dev").send().await.expect("CreateUser");
-    let user_id = user.user().map(|u| u.user_id().to_string()).expect("a user");
-    let key = iam.create_access_key().user_name("dev").send().await.expect("CreateAccessKey");
+    let user = iam
+        .create_user()
+        .user_name("dev")
+        .send()
+        .await
+        .expect("CreateUser");
+    let user_id = user
+        .user()
+        .map(|u| u.user_id().to_string())
+        .expect("a user");
+    let key = iam
+        .create_access_key()
+        .user_name("dev")
+        .send()
+        .await
+        .expect("CreateAccessKey");
     let key = key.access_key().expect("a key");
     assert!(key.access_key_id().starts_with("AKIA") && key.access_key_id().len() == 20);
     let as_dev = sdk(&url, key.access_key_id(), key.secret_access_key(), None).await;
@@ -236,9 +312,16 @@ async fn calls_are_attributed_to_access_keys_and_assumed_roles() {
         .send()
         .await
         .expect("GetCallerIdentity as the user");
-    assert_eq!(who.arn(), Some(format!("arn:aws:iam::{ACCOUNT}:user/dev").as_str()));
+    assert_eq!(
+        who.arn(),
+        Some(format!("arn:aws:iam::{ACCOUNT}:user/dev").as_str())
+    );
     assert_eq!(who.user_id(), Some(user_id.as_str()));
-    let self_user = aws_sdk_iam::Client::new(&as_dev).get_user().send().await.expect("GetUser as the user");
+    let self_user = aws_sdk_iam::Client::new(&as_dev)
+        .get_user()
+        .send()
+        .await
+        .expect("GetUser as the user");
     assert_eq!(self_user.user().map(|u| u.user_name()), Some("dev"));
 
     let role = iam
@@ -248,7 +331,10 @@ async fn calls_are_attributed_to_access_keys_and_assumed_roles() {
         .send()
         .await
         .expect("CreateRole");
-    let role_id = role.role().map(|r| r.role_id().to_string()).expect("a role");
+    let role_id = role
+        .role()
+        .map(|r| r.role_id().to_string())
+        .expect("a role");
     let assumed = sts
         .assume_role()
         .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/deployer"))
@@ -286,7 +372,11 @@ async fn calls_are_attributed_to_access_keys_and_assumed_roles() {
         .unwrap_err();
     assert_eq!(
         failure(err),
-        ("ValidationError".into(), "arn:a:::something/test-role is invalid".into(), 400)
+        (
+            "ValidationError".into(),
+            "arn:a:::something/test-role is invalid".into(),
+            400
+        )
     );
     emulator.shutdown().await;
 }
@@ -311,7 +401,11 @@ async fn pagination_and_concurrent_creates_through_the_sdk() {
     assert_eq!(wins, 1);
 
     for i in 0..7 {
-        iam.create_user().user_name(format!("u{i}")).send().await.expect("CreateUser");
+        iam.create_user()
+            .user_name(format!("u{i}"))
+            .send()
+            .await
+            .expect("CreateUser");
     }
     let pages: Vec<_> = iam
         .list_users()

@@ -19,6 +19,7 @@ mod policy_document;
 mod providers;
 mod roles;
 mod service_linked;
+mod simulation;
 mod state;
 mod tagging;
 mod users;
@@ -260,6 +261,9 @@ const OPERATIONS: &[&str] = &[
     "ListAccountAliases",
     "GetAccountAuthorizationDetails",
     "GetAccountSummary",
+    // policy simulation
+    "SimulatePrincipalPolicy",
+    "SimulateCustomPolicy",
 ];
 
 impl Iam {
@@ -392,6 +396,8 @@ impl Iam {
             "ListAccountAliases" => account::list_aliases(call),
             "GetAccountAuthorizationDetails" => account::authorization_details(call),
             "GetAccountSummary" => account::summary(call),
+            "SimulatePrincipalPolicy" => simulation::principal(call),
+            "SimulateCustomPolicy" => simulation::custom(call),
             other => Err(AwsError::not_implemented("iam", other)),
         }
     }
