@@ -47,6 +47,8 @@ pub(crate) struct RoleInfo {
     pub id: String,
     pub arn: String,
     pub max_session_duration: i64,
+    /// The trust policy as sent (JSON text).
+    pub trust_policy: String,
 }
 
 /// The IAM state of every account, shareable with STS.
@@ -80,6 +82,7 @@ impl IamState {
             id: role.id.clone(),
             arn: role.arn.clone(),
             max_session_duration: role.max_session_duration,
+            trust_policy: role.trust_policy.text.clone(),
         })
     }
 }
