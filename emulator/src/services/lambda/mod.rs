@@ -64,6 +64,11 @@ impl Lambda {
         f(st)
     }
 
+    /// Warm execution environments waiting for work (diagnostics and tests).
+    pub fn idle_environments(&self) -> usize {
+        self.runtimes.idle_count()
+    }
+
     fn code_id(&self) -> u64 {
         self.next_code_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)

@@ -23,7 +23,9 @@ use tokio::task::JoinHandle;
 pub struct NextInvocation {
     pub request_id: String,
     pub payload: Bytes,
-    pub deadline_ms: u128,
+    /// The function timeout: the deadline is set when the runtime picks the invocation up, so
+    /// a cold start's init does not eat into it (AWS gives init its own budget).
+    pub timeout: std::time::Duration,
     pub function_arn: String,
     pub trace_id: String,
     pub client_context: Option<String>,
@@ -32,9 +34,21 @@ pub struct NextInvocation {
 /// What the runtime reported.
 #[derive(Debug)]
 pub enum RuntimeEvent {
-    Response { request_id: String, body: Bytes },
-    Error { request_id: String, body: Bytes },
-    InitError { body: Bytes },
+    /// The runtime took the invocation via /next: the function timeout starts now.
+    Started {
+        request_id: String,
+    },
+    Response {
+        request_id: String,
+        body: Bytes,
+    },
+    Error {
+        request_id: String,
+        body: Bytes,
+    },
+    InitError {
+        body: Bytes,
+    },
 }
 
 struct ApiState {
@@ -122,6 +136,13 @@ async fn route(state: &ApiState, req: Request<Incoming>) -> Response<Full<Bytes>
             let next = state.next.lock().await.recv().await;
             match next {
                 Some(inv) => {
+                    let deadline_ms = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| (d + inv.timeout).as_millis())
+                        .unwrap_or(0);
+                    let _ = state.events.send(RuntimeEvent::Started {
+                        request_id: inv.request_id.clone(),
+                    });
                     let mut r = Response::new(Full::new(inv.payload));
                     let h = r.headers_mut();
                     let mut set = |k: &'static str, v: &str| {
@@ -130,7 +151,7 @@ async fn route(state: &ApiState, req: Request<Incoming>) -> Response<Full<Bytes>
                         }
                     };
                     set("Lambda-Runtime-Aws-Request-Id", &inv.request_id);
-                    set("Lambda-Runtime-Deadline-Ms", &inv.deadline_ms.to_string());
+                    set("Lambda-Runtime-Deadline-Ms", &deadline_ms.to_string());
                     set("Lambda-Runtime-Invoked-Function-Arn", &inv.function_arn);
                     set("Lambda-Runtime-Trace-Id", &inv.trace_id);
                     if let Some(cc) = &inv.client_context {

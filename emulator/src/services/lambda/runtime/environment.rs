@@ -24,6 +24,8 @@ pub struct LaunchSpec {
     pub env: BTreeMap<String, String>,
 }
 
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How one invocation ended.
 #[derive(Debug)]
 pub enum Outcome {
@@ -129,7 +131,8 @@ impl Environment {
     /// process' end, whichever comes first.
     pub async fn invoke(&mut self, inv: NextInvocation, timeout: Duration) -> Outcome {
         let id = inv.request_id.clone();
-        let deadline = tokio::time::Instant::now() + timeout;
+        // Until the runtime asks for the invocation it is still initialising: AWS allows 10 s.
+        let mut deadline = tokio::time::Instant::now() + INIT_TIMEOUT + timeout;
         // The channel holds one invocation; the runtime picks it up via /next.
         if self.api.invocations.send(inv).await.is_err() {
             self.reusable = false;
@@ -138,6 +141,9 @@ impl Environment {
         loop {
             tokio::select! {
                 ev = self.api.events.recv() => match ev {
+                    Some(RuntimeEvent::Started { request_id }) if request_id == id => {
+                        deadline = tokio::time::Instant::now() + timeout;
+                    }
                     Some(RuntimeEvent::Response { request_id, body }) if request_id == id => {
                         return Outcome::Success(body);
                     }

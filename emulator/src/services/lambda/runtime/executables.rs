@@ -39,17 +39,18 @@ fn is_executable(p: &Path) -> bool {
 }
 
 /// Version managers (pyenv, asdf) put shell shims on PATH that cost tens of milliseconds per
-/// start; ask the interpreter once for its real path.
-fn real_python(p: &Path) -> PathBuf {
+/// start, and may name versions that are not installed; ask the interpreter once for its real
+/// path, and skip candidates that do not run.
+fn real_python(p: &Path) -> Option<PathBuf> {
     std::process::Command::new(p)
         .args(["-c", "import sys; print(sys.executable)"])
+        .stderr(std::process::Stdio::null())
         .output()
         .ok()
         .filter(|o| o.status.success())
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map(|s| PathBuf::from(s.trim()))
         .filter(|p| is_executable(p))
-        .unwrap_or_else(|| p.to_path_buf())
 }
 
 impl Resolver {
@@ -58,7 +59,7 @@ impl Resolver {
         runtime: &str,
         override_var: &str,
         candidates: Vec<String>,
-        resolve: fn(&Path) -> PathBuf,
+        resolve: fn(&Path) -> Option<PathBuf>,
     ) -> Result<PathBuf, RuntimeError> {
         if let Some(p) = self.cache.lock().get(runtime) {
             return Ok(p.clone());
@@ -67,7 +68,9 @@ impl Resolver {
         if let Ok(o) = std::env::var(override_var) {
             tried.insert(0, o);
         }
-        let found = tried.iter().find_map(|c| on_path(c)).map(|p| resolve(&p));
+        let found = tried
+            .iter()
+            .find_map(|c| on_path(c).and_then(|p| resolve(&p)));
         match found {
             Some(p) => {
                 self.cache.lock().insert(runtime.to_string(), p.clone());
@@ -95,7 +98,37 @@ impl Resolver {
             runtime,
             "PARITYTEST_NODE",
             vec!["node".to_string(), "nodejs".to_string()],
-            |p| p.to_path_buf(),
+            |p| Some(p.to_path_buf()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_interpreter_is_named_in_the_error() {
+        let r = Resolver::default();
+        let err = r
+            .find(
+                "python9.9",
+                "PARITYTEST_TEST_UNSET_VARIABLE",
+                vec!["paritytest-no-such-python".into()],
+                |p| Some(p.to_path_buf()),
+            )
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("python9.9") && text.contains("paritytest-no-such-python"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn python_is_found_and_shims_resolved() {
+        let r = Resolver::default();
+        let p = r.python("python3.12").expect("python3 on PATH");
+        assert!(!p.to_string_lossy().contains("/shims/"), "{}", p.display());
     }
 }

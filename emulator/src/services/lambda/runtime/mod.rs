@@ -320,10 +320,6 @@ impl Runtimes {
                     })?
             }
         };
-        let deadline_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| (d + spec.timeout).as_millis())
-            .unwrap_or(0);
         let log_start = env.log_len();
         let want_logs = inv.want_logs;
         let started = Instant::now();
@@ -333,7 +329,7 @@ impl Runtimes {
                 api::NextInvocation {
                     request_id: inv.request_id.clone(),
                     payload: inv.payload,
-                    deadline_ms,
+                    timeout: spec.timeout,
                     function_arn: inv.invoked_arn,
                     trace_id: format!(
                         "Root=1-{:08x}-{};Parent={};Sampled=0",
