@@ -1,3 +1,4 @@
 //! The one integration test binary (every tests/*.rs would link the whole SDK again).
 
 mod emulator_iam;
+mod emulator_lambda;
