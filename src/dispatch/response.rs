@@ -42,9 +42,12 @@ impl Call<'_> {
         let op = self.model.operations.get(self.operation);
         let output_shape = op.and_then(|o| o.output.as_deref());
         if let Some(shape) = output_shape {
-            if let Some(path) =
-                self.defaulted_member(shape, op.and_then(|o| o.wrapper.as_deref()), &body, &raw)
-            {
+            if let Some(path) = self.defaulted_member(
+                shape,
+                op.and_then(|o| o.wrapper.as_deref()),
+                &mut body,
+                &raw,
+            ) {
                 return Err(self.unparseable(
                     status,
                     format!("member {path} is missing from the response body, but the SDK filled it in with a default value"),
@@ -195,13 +198,14 @@ impl Call<'_> {
         Value::Object(m)
     }
 
-    /// The first member present in the SDK's output but absent from the raw body: the SDK
-    /// defaulted a required member (`Arn: ""`, `CreateDate: 1970-01-01`) instead of failing.
+    /// The first required member present in the SDK's output but absent from the raw body: the
+    /// SDK defaulted it (`Arn: ""`, `CreateDate: 1970-01-01`) instead of failing. Optional
+    /// members it defaulted are removed on the way.
     fn defaulted_member(
         &self,
         shape: &str,
         wrapper: Option<&str>,
-        body: &Value,
+        body: &mut Value,
         raw: &[u8],
     ) -> Option<String> {
         if self.is_query() {
@@ -220,7 +224,7 @@ impl Call<'_> {
             if let Some(payload) = &s.payload {
                 let m = s.members.get(payload)?;
                 let target = self.model.shape(&m.shape)?;
-                return match (target.kind.as_str(), body.get(payload)) {
+                return match (target.kind.as_str(), body.get_mut(payload)) {
                     ("structure", Some(v)) => {
                         json_missing(self.model, &m.shape, v, &raw_json, payload)
                     }
@@ -265,23 +269,28 @@ fn member_shape<'m>(
     Some((target.1, target.0.as_str()))
 }
 
+/// Walks the SDK's output beside the raw awsQuery body. A member the body lacks was invented by
+/// the SDK: a required one is returned (a parity failure), an optional one (a primitive the SDK
+/// defaults, e.g. `CodeSize: 0`) is removed, since boto3 would not show it.
 fn xml_missing(
     model: &ServiceModel,
     shape_name: &str,
-    v: &Value,
+    v: &mut Value,
     node: &Node,
     path: &str,
 ) -> Option<String> {
     let shape = model.shape(shape_name)?;
     match (shape.kind.as_str(), v) {
         ("structure", Value::Object(map)) => {
-            for (k, x) in map {
+            let mut invented = Vec::new();
+            for (k, x) in map.iter_mut() {
                 let Some(m) = shape.members.get(k) else {
                     continue;
                 };
                 let p = super::convert::child_path(path, k);
                 match node.child(m.name.as_deref().unwrap_or(k)) {
-                    None => return Some(p),
+                    None if shape.required.contains(k) => return Some(p),
+                    None => invented.push(k.clone()),
                     Some(c) => {
                         if let Some(missing) = xml_missing(model, &m.shape, x, c, &p) {
                             return Some(missing);
@@ -289,12 +298,15 @@ fn xml_missing(
                     }
                 }
             }
+            invented.iter().for_each(|k| {
+                map.shift_remove(k);
+            });
             None
         }
         ("list", Value::Array(items)) => {
             let member = shape.member.as_deref()?;
             let elems: Vec<&Node> = node.children_named("member").collect();
-            for (i, x) in items.iter().enumerate() {
+            for (i, x) in items.iter_mut().enumerate() {
                 let p = format!("{path}[{i}]");
                 match elems.get(i) {
                     None => return Some(p),
@@ -309,7 +321,7 @@ fn xml_missing(
         }
         ("map", Value::Object(map)) => {
             let value_shape = shape.value.as_deref()?;
-            for (k, x) in map {
+            for (k, x) in map.iter_mut() {
                 let p = super::convert::child_path(path, k);
                 let entry = node
                     .children_named("entry")
@@ -329,17 +341,19 @@ fn xml_missing(
     }
 }
 
+/// As `xml_missing`, for a restJson1 body.
 fn json_missing(
     model: &ServiceModel,
     shape_name: &str,
-    v: &Value,
+    v: &mut Value,
     raw: &Value,
     path: &str,
 ) -> Option<String> {
     let shape = model.shape(shape_name)?;
     match (shape.kind.as_str(), v, raw) {
         ("structure", Value::Object(map), Value::Object(raw_map)) => {
-            for (k, x) in map {
+            let mut invented = Vec::new();
+            for (k, x) in map.iter_mut() {
                 let Some(m) = shape.members.get(k) else {
                     continue;
                 };
@@ -348,7 +362,8 @@ fn json_missing(
                 }
                 let p = super::convert::child_path(path, k);
                 match raw_map.get(m.name.as_deref().unwrap_or(k)) {
-                    None | Some(Value::Null) => return Some(p),
+                    None | Some(Value::Null) if shape.required.contains(k) => return Some(p),
+                    None | Some(Value::Null) => invented.push(k.clone()),
                     Some(r) => {
                         if let Some(missing) = json_missing(model, &m.shape, x, r, &p) {
                             return Some(missing);
@@ -356,22 +371,25 @@ fn json_missing(
                     }
                 }
             }
+            invented.iter().for_each(|k| {
+                map.shift_remove(k);
+            });
             None
         }
         ("list", Value::Array(items), Value::Array(raw_items)) => {
             let member = shape.member.as_deref()?;
             items
-                .iter()
+                .iter_mut()
                 .zip(raw_items)
                 .enumerate()
                 .find_map(|(i, (x, r))| json_missing(model, member, x, r, &format!("{path}[{i}]")))
         }
         ("map", Value::Object(map), Value::Object(raw_map)) => {
             let value_shape = shape.value.as_deref()?;
-            map.iter().find_map(|(k, x)| {
+            map.iter_mut().find_map(|(k, x)| {
                 let p = super::convert::child_path(path, k);
                 match raw_map.get(k) {
-                    None => Some(p.clone()),
+                    None => Some(p),
                     Some(r) => json_missing(model, value_shape, x, r, &p),
                 }
             })
