@@ -2,3 +2,5 @@
 
 mod emulator_iam;
 mod emulator_lambda;
+mod dispatch;
+mod dispatch_server;
