@@ -1,0 +1,241 @@
+//! JSONPath as LocalStack's snapshots write it (jsonpath-ng extended syntax), evaluated with
+//! jsonpath-rust (RFC 9535).
+//!
+//! jsonpath-rust finds the matches and their normalized paths; what it lacks is written here:
+//! jsonpath-ng's looser syntax (`$.match-key.Field`, `$..'a:b'`), which is translated to RFC
+//! syntax, and editing (overwrite and deletion, with jsonpath-ng's placeholder semantics for
+//! list elements, so several indices refer to the original positions).
+
+use jsonpath_rust::JsonPath;
+use serde_json::Value;
+
+use crate::SnapshotError;
+
+/// One step of a normalized path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn error(path: &str, message: impl std::fmt::Display) -> SnapshotError {
+    SnapshotError::JsonPath {
+        path: path.to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// Translates jsonpath-ng syntax into RFC 9535: dotted names (which may contain `-` or be
+/// quoted) become `['name']`; bracket segments pass through unchanged.
+pub fn translate(path: &str) -> Result<String, SnapshotError> {
+    let chars: Vec<char> = path.trim().chars().collect();
+    let mut out = String::from("$");
+    let mut i = 0;
+    if chars.first() == Some(&'$') {
+        i = 1;
+    } else {
+        // jsonpath-ng reads a relative path from the root.
+        i = push_name_segment(&chars, i, &mut out, path)?;
+    }
+    while i < chars.len() {
+        match chars[i] {
+            '.' => {
+                i += 1;
+                if chars.get(i) == Some(&'.') {
+                    out.push_str("..");
+                    i += 1;
+                }
+                i = push_name_segment(&chars, i, &mut out, path)?;
+            }
+            '[' => {
+                let end = bracket_end(&chars, i).ok_or_else(|| error(path, "unterminated '['"))?;
+                out.extend(&chars[i..=end]);
+                i = end + 1;
+            }
+            c => return Err(error(path, format!("unexpected {c:?}"))),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a name, quoted name or `*` at `i` and writes it as a bracketed selector.
+fn push_name_segment(
+    chars: &[char],
+    mut i: usize,
+    out: &mut String,
+    path: &str,
+) -> Result<usize, SnapshotError> {
+    match chars.get(i) {
+        Some('*') => {
+            out.push_str("[*]");
+            Ok(i + 1)
+        }
+        // `$..[0]`: the bracket follows directly.
+        Some('[') if out.ends_with("..") => Ok(i),
+        Some(&q) if q == '\'' || q == '"' => {
+            let len = chars[i + 1..]
+                .iter()
+                .position(|c| *c == q)
+                .ok_or_else(|| error(path, "unterminated quoted name"))?;
+            let name: String = chars[i + 1..i + 1 + len].iter().collect();
+            push_name(out, &name);
+            Ok(i + len + 2)
+        }
+        Some(_) => {
+            let start = i;
+            while i < chars.len() && chars[i] != '.' && chars[i] != '[' {
+                i += 1;
+            }
+            let name: String = chars[start..i].iter().collect();
+            if name.trim().is_empty() {
+                return Err(error(path, "empty name"));
+            }
+            push_name(out, name.trim());
+            Ok(i)
+        }
+        None => Err(error(path, "the path ends where a name is expected")),
+    }
+}
+
+/// The index of the `]` closing the bracket at `start`, minding quotes and nested brackets.
+fn bracket_end(chars: &[char], start: usize) -> Option<usize> {
+    let mut depth = 0;
+    let mut quote: Option<char> = None;
+    let mut i = start;
+    while i < chars.len() {
+        let ch = chars[i];
+        match quote {
+            Some(_) if ch == '\\' => i += 1,
+            Some(q) if ch == q => quote = None,
+            Some(_) => {}
+            None if ch == '\'' || ch == '"' => quote = Some(ch),
+            None if ch == '[' => depth += 1,
+            None if ch == ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn push_name(out: &mut String, name: &str) {
+    out.push_str("['");
+    for c in name.chars() {
+        if c == '\'' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push_str("']");
+}
+
+/// The normalized paths of every match, in jsonpath-rust's order (pre-order for `..`).
+pub fn find(value: &Value, path: &str) -> Result<Vec<Vec<Step>>, SnapshotError> {
+    let rfc = translate(path)?;
+    let found = value
+        .query_only_path(&rfc)
+        .map_err(|e| error(path, format!("{e} (as RFC 9535: {rfc})")))?;
+    found.iter().map(|p| parse_normalized(p, path)).collect()
+}
+
+/// Parses jsonpath-rust's normalized path `$['a'][0]['b']`.
+fn parse_normalized(normalized: &str, original: &str) -> Result<Vec<Step>, SnapshotError> {
+    let bad = || error(original, format!("unexpected result path {normalized}"));
+    let chars: Vec<char> = normalized.chars().collect();
+    if chars.first() != Some(&'$') {
+        return Err(bad());
+    }
+    let mut steps = Vec::new();
+    let mut i = 1;
+    while i < chars.len() {
+        if chars[i] == '.' {
+            i += 1;
+            continue;
+        }
+        if chars[i] != '[' {
+            return Err(bad());
+        }
+        i += 1;
+        if chars.get(i) == Some(&'\'') {
+            i += 1;
+            let mut name = String::new();
+            while i < chars.len() && chars[i] != '\'' {
+                if chars[i] == '\\' && i + 1 < chars.len() {
+                    i += 1;
+                }
+                name.push(chars[i]);
+                i += 1;
+            }
+            i += 2; // closing quote and bracket
+            steps.push(Step::Key(name));
+        } else {
+            let start = i;
+            while i < chars.len() && chars[i] != ']' {
+                i += 1;
+            }
+            let index: String = chars[start..i].iter().collect();
+            steps.push(Step::Index(index.parse().map_err(|_| bad())?));
+            i += 1;
+        }
+    }
+    Ok(steps)
+}
+
+pub fn get_mut<'a>(value: &'a mut Value, steps: &[Step]) -> Option<&'a mut Value> {
+    steps.iter().try_fold(value, |node, step| match step {
+        Step::Key(k) => node.as_object_mut()?.get_mut(k),
+        Step::Index(i) => node.as_array_mut()?.get_mut(*i),
+    })
+}
+
+/// Removes every match of every path: dict members are deleted; list elements are replaced by a
+/// placeholder and dropped once all paths ran, so indices in later paths still refer to the
+/// original positions (jsonpath-ng semantics as LocalStack applies skip paths).
+pub fn remove_all(value: &mut Value, paths: &[String]) -> Result<(), SnapshotError> {
+    let mut placed = false;
+    for path in paths {
+        for steps in find(value, path)? {
+            let Some((last, parent)) = steps.split_last() else {
+                // `$` itself: there is no parent to remove it from; leave it.
+                continue;
+            };
+            let Some(parent) = get_mut(value, parent) else {
+                continue;
+            };
+            match (last, parent) {
+                (Step::Key(k), Value::Object(map)) => {
+                    map.shift_remove(k);
+                }
+                (Step::Index(i), Value::Array(items)) => {
+                    if let Some(item) = items.get_mut(*i) {
+                        *item = Value::String(PLACEHOLDER.into());
+                        placed = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if placed {
+        drop_placeholders(value);
+    }
+    Ok(())
+}
+
+const PLACEHOLDER: &str = "\u{FDD0}removed";
+
+fn drop_placeholders(value: &mut Value) {
+    match value {
+        Value::Array(items) => {
+            items.retain(|v| v.as_str() != Some(PLACEHOLDER));
+            items.iter_mut().for_each(drop_placeholders);
+        }
+        Value::Object(map) => map.values_mut().for_each(drop_placeholders),
+        _ => {}
+    }
+}

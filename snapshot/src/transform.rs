@@ -1,0 +1,1037 @@
+//! Transformers: their declaration in scenario files ([`TransformerSpec`]), the presets and
+//! fixture defaults, and their semantics (snapshot-semantics.md §3, §4).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::{datetime, jsonpath, SnapshotError};
+
+/// A transformer as declared in a scenario file, one kind per list item:
+///
+/// ```yaml
+/// transformers:
+///   - key_value: {key: RoleName}                  # <role-name:1>, <role-name:2>, ...
+///   - key_value: {key: RevisionId, reference_replacement: false}   # "revision-id"
+///   - jsonpath: {path: "$..Code.Location", replacement: location, reference_replacement: false}
+///   - regex: {pattern: 'vpc-[0-9a-f]+', replacement: '<vpc-id>'}
+///   - text: {text: my-bucket, replacement: '<bucket>'}
+///   - resource_name: {}
+///   - uuid: {}
+///   - sorting: {key: Tags, by: Key}
+///   - remove_key: x-amz-request-id
+///   - json_string: Policy
+///   - preset: lambda_api
+///   - timestamps: new
+///   - response_metadata: {}
+/// ```
+///
+/// Every kind takes an optional `priority` (default 0; lower runs first, ties keep declaration
+/// order; the fixture defaults run at 0 and 2). The short forms `remove_key: KEY`,
+/// `json_string: KEY`, `preset: NAME` and `timestamps: SET` take it as `{key: KEY, priority: -1}`,
+/// `{name: NAME, priority: 1}` and `{set: SET, priority: 1}`.
+// `remote = "Self"`: the derive becomes an inherent `TransformerSpec::deserialize`, used by the
+// trait impl below, which reads any format through `serde_json::Value` first: serde_yaml 0.9
+// only maps enums from `!tags`, and scenarios write `- key_value: {...}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransformerSpec {
+    /// Replaces the value of every dict entry whose key is exactly `key` (values `null` and `""`
+    /// are left alone; `0` and `false` are not). With references (the default) the value gets
+    /// `<replacement:N>` everywhere in the text, inside ARNs and messages too; `replacement`
+    /// defaults to the key in kebab case (`FunctionName` → `function-name`). Without
+    /// references, the value itself becomes the bare `replacement` string, whatever its type.
+    KeyValue(KeyValueSpec),
+    /// Like `key_value` for the nodes a JSONPath selects (jsonpath-ng syntax, evaluated on
+    /// `{match-key: value}`, so `$.match-key.Field` works). With references every match must be a
+    /// string; without, every match is overwritten by `replacement`.
+    Jsonpath(JsonpathSpec),
+    /// A regular expression replaced in the dumped JSON text of each match key (Python `re.sub`
+    /// semantics: `\1` and `\g<name>` backreferences). It sees keys, punctuation and numbers.
+    Regex(RegexSpec),
+    /// A literal substring replaced in the dumped JSON text of each match key.
+    Text(TextSpec),
+    /// Registers the resource part of every ARN string value as `<replacement:N>` (default
+    /// `resource`): the last `/` segment, a Lambda function name without `:$LATEST`, a layer
+    /// name, a change set's `name/uuid`, ...
+    ResourceName(ResourceNameSpec),
+    /// Registers string values starting with a UUID under keys ending in `id` (any case) as
+    /// `<uuid:N>`.
+    Uuid(PrioritySpec),
+    /// Sorts every list found under `key`, at any depth: by the member `by` of its objects,
+    /// or in natural order of its scalars. A priority below 0 makes reference numbers follow the
+    /// sorted order.
+    Sorting(SortingSpec),
+    /// Drops the key at every depth.
+    RemoveKey(KeyArg),
+    /// Parses the JSON object or array string found at `key` (and JSON strings nested in it).
+    JsonString(KeyArg),
+    /// A bundle: `iam_api`, `lambda_api`, `cloudformation_api` or `sts_api`.
+    Preset(PresetArg),
+    /// A basic timestamp set: `new` (`<datetime>`, `<timestamp:…>`) or `legacy` (`date`,
+    /// `datetime`, `timestamp`). The fixture defaults already add one (see `SessionOptions`).
+    Timestamps(TimestampsArg),
+    /// Reduces every `ResponseMetadata` to `{"HTTPHeaders": {}, "HTTPStatusCode": code}`. Part
+    /// of the fixture defaults.
+    ResponseMetadata(PrioritySpec),
+}
+
+impl<'de> Deserialize<'de> for TransformerSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        TransformerSpec::deserialize(value).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyValueSpec {
+    /// The exact dict key to match.
+    pub key: String,
+    /// Reference name (or, without references, the replacement text); default: the key in
+    /// kebab case.
+    #[serde(default)]
+    pub replacement: Option<String>,
+    /// `<replacement:N>` references shared across the whole text (default true).
+    #[serde(default = "yes")]
+    pub reference_replacement: bool,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonpathSpec {
+    /// jsonpath-ng syntax, e.g. `$..Code.Location` or `$.create-fn.Configuration.Role`.
+    pub path: String,
+    pub replacement: String,
+    /// `<replacement:N>` references (default true).
+    #[serde(default = "yes")]
+    pub reference_replacement: bool,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegexSpec {
+    pub pattern: String,
+    pub replacement: String,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextSpec {
+    pub text: String,
+    pub replacement: String,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceNameSpec {
+    /// Reference name (default `resource`).
+    #[serde(default)]
+    pub replacement: Option<String>,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrioritySpec {
+    #[serde(default)]
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SortingSpec {
+    pub key: String,
+    /// Sort objects by this member (natural order of scalars when absent).
+    #[serde(default)]
+    pub by: Option<String>,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+/// `KEY` or `{key: KEY, priority: N}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum KeyArg {
+    Key(String),
+    WithPriority {
+        key: String,
+        #[serde(default)]
+        priority: i32,
+    },
+}
+
+/// `NAME` or `{name: NAME, priority: N}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum PresetArg {
+    Name(Preset),
+    WithPriority {
+        name: Preset,
+        #[serde(default)]
+        priority: i32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    /// key_value on UserName, UserId, RoleId, RoleName, PolicyName, PolicyId, GroupName,
+    /// GroupId, InstanceProfileName, InstanceProfileId and Marker.
+    IamApi,
+    /// FunctionName, CodeSize, code and layer locations, resource names, log stream names.
+    LambdaApi,
+    /// resource names, change set ids and names, stack names.
+    CloudformationApi,
+    /// STS credentials and identities (secrets are redacted by default anyway).
+    StsApi,
+}
+
+/// `new|legacy` or `{set: new, priority: N}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum TimestampsArg {
+    Set(TimestampSet),
+    WithPriority {
+        set: TimestampSet,
+        #[serde(default)]
+        priority: i32,
+    },
+}
+
+/// Which basic timestamp set the fixture defaults use (LocalStack: legacy for lambda_ and
+/// cloudformation tests, new elsewhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampSet {
+    #[default]
+    New,
+    Legacy,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `FunctionName` → `function-name`, `MD5OfBody` → `m-d5-of-body` (LocalStack's rule).
+pub fn kebab(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_uppercase() {
+            out.push('-');
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// A transformer ready to run.
+#[derive(Debug, Clone)]
+pub(crate) enum Transformer {
+    KeyValueRef {
+        key: String,
+        name: String,
+    },
+    KeyValueDirect {
+        key: String,
+        replacement: String,
+    },
+    JsonpathRef {
+        path: String,
+        name: String,
+    },
+    JsonpathDirect {
+        path: String,
+        replacement: String,
+    },
+    Regex {
+        regex: Regex,
+        replacement: String,
+    },
+    Text {
+        text: String,
+        replacement: String,
+    },
+    ResourceName {
+        name: String,
+    },
+    Uuid,
+    Sorting {
+        key: String,
+        by: Option<String>,
+    },
+    RemoveKey(String),
+    JsonString(String),
+    ResponseMetadata,
+    NewTimestamps,
+    LegacyIsoRegex,
+    LegacyDatetime,
+    LegacyTimestampKeys,
+    LogStreamName,
+    ChangeSetIdName,
+    /// Built-in secret redaction: registers the secrets seen at match time.
+    Secrets,
+}
+
+/// A transformer with its priority, sorted stably before running.
+pub(crate) type Prioritized = (i32, Transformer);
+
+fn bad_regex(pattern: &str, e: regex::Error) -> SnapshotError {
+    SnapshotError::Transformer(format!("invalid regex {pattern:?}: {e}"))
+}
+
+/// Python `re.sub` replacement syntax → regex crate syntax.
+fn python_replacement(rep: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = rep.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '$' {
+            out.push_str("$$");
+        } else if c == '\\' && i + 1 < chars.len() {
+            let n = chars[i + 1];
+            if n.is_ascii_digit() {
+                let mut j = i + 1;
+                let mut digits = String::new();
+                while j < chars.len() && chars[j].is_ascii_digit() && digits.len() < 2 {
+                    digits.push(chars[j]);
+                    j += 1;
+                }
+                out.push_str(&format!("${{{digits}}}"));
+                i = j;
+                continue;
+            } else if n == 'g' && chars.get(i + 2) == Some(&'<') {
+                if let Some(end) = chars[i + 3..].iter().position(|c| *c == '>') {
+                    let name: String = chars[i + 3..i + 3 + end].iter().collect();
+                    out.push_str(&format!("${{{name}}}"));
+                    i += 4 + end;
+                    continue;
+                }
+                out.push(c);
+            } else {
+                match n {
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    '\\' => out.push('\\'),
+                    other => {
+                        out.push('\\');
+                        out.push(other);
+                    }
+                }
+                i += 2;
+                continue;
+            }
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
+impl TransformerSpec {
+    /// Expands the declaration (presets into their members) with priorities.
+    pub(crate) fn compile(&self, out: &mut Vec<Prioritized>) -> Result<(), SnapshotError> {
+        match self {
+            TransformerSpec::KeyValue(s) => {
+                let name = s.replacement.clone().unwrap_or_else(|| kebab(&s.key));
+                out.push((
+                    s.priority,
+                    if s.reference_replacement {
+                        Transformer::KeyValueRef {
+                            key: s.key.clone(),
+                            name,
+                        }
+                    } else {
+                        Transformer::KeyValueDirect {
+                            key: s.key.clone(),
+                            replacement: name,
+                        }
+                    },
+                ));
+            }
+            TransformerSpec::Jsonpath(s) => {
+                // Fail on a bad path at declaration, not mid-run.
+                jsonpath::translate(&s.path)?;
+                out.push((
+                    s.priority,
+                    if s.reference_replacement {
+                        Transformer::JsonpathRef {
+                            path: s.path.clone(),
+                            name: s.replacement.clone(),
+                        }
+                    } else {
+                        Transformer::JsonpathDirect {
+                            path: s.path.clone(),
+                            replacement: s.replacement.clone(),
+                        }
+                    },
+                ));
+            }
+            TransformerSpec::Regex(s) => {
+                let regex = Regex::new(&s.pattern).map_err(|e| bad_regex(&s.pattern, e))?;
+                out.push((
+                    s.priority,
+                    Transformer::Regex {
+                        regex,
+                        replacement: python_replacement(&s.replacement),
+                    },
+                ));
+            }
+            TransformerSpec::Text(s) => out.push((
+                s.priority,
+                Transformer::Text {
+                    text: s.text.clone(),
+                    replacement: s.replacement.clone(),
+                },
+            )),
+            TransformerSpec::ResourceName(s) => out.push((
+                s.priority,
+                Transformer::ResourceName {
+                    name: s.replacement.clone().unwrap_or_else(|| "resource".into()),
+                },
+            )),
+            TransformerSpec::Uuid(s) => out.push((s.priority, Transformer::Uuid)),
+            TransformerSpec::Sorting(s) => out.push((
+                s.priority,
+                Transformer::Sorting {
+                    key: s.key.clone(),
+                    by: s.by.clone(),
+                },
+            )),
+            TransformerSpec::RemoveKey(k) => {
+                let (key, priority) = k.parts();
+                out.push((priority, Transformer::RemoveKey(key)));
+            }
+            TransformerSpec::JsonString(k) => {
+                let (key, priority) = k.parts();
+                out.push((priority, Transformer::JsonString(key)));
+            }
+            TransformerSpec::Preset(p) => {
+                let (preset, priority) = match p {
+                    PresetArg::Name(n) => (*n, 0),
+                    PresetArg::WithPriority { name, priority } => (*name, *priority),
+                };
+                out.extend(preset_members(preset).into_iter().map(|t| (priority, t)));
+            }
+            TransformerSpec::Timestamps(t) => {
+                let (set, priority) = match t {
+                    TimestampsArg::Set(s) => (*s, 0),
+                    TimestampsArg::WithPriority { set, priority } => (*set, *priority),
+                };
+                out.extend(basic_set(set).into_iter().map(|t| (priority, t)));
+            }
+            TransformerSpec::ResponseMetadata(p) => {
+                out.push((p.priority, Transformer::ResponseMetadata))
+            }
+        }
+        Ok(())
+    }
+}
+
+impl KeyArg {
+    fn parts(&self) -> (String, i32) {
+        match self {
+            KeyArg::Key(k) => (k.clone(), 0),
+            KeyArg::WithPriority { key, priority } => (key.clone(), *priority),
+        }
+    }
+}
+
+fn kv(key: &str) -> Transformer {
+    Transformer::KeyValueRef {
+        key: key.into(),
+        name: kebab(key),
+    }
+}
+
+fn preset_members(preset: Preset) -> Vec<Transformer> {
+    match preset {
+        Preset::IamApi => [
+            "UserName",
+            "UserId",
+            "RoleId",
+            "RoleName",
+            "PolicyName",
+            "PolicyId",
+            "GroupName",
+            "GroupId",
+            "InstanceProfileName",
+            "InstanceProfileId",
+            "Marker",
+        ]
+        .iter()
+        .map(|k| kv(k))
+        .collect(),
+        Preset::LambdaApi => vec![
+            kv("FunctionName"),
+            Transformer::KeyValueDirect {
+                key: "CodeSize".into(),
+                replacement: "<code-size>".into(),
+            },
+            Transformer::JsonpathDirect {
+                path: "$..Code.Location".into(),
+                replacement: "<location>".into(),
+            },
+            Transformer::JsonpathDirect {
+                path: "$..Content.Location".into(),
+                replacement: "<layer-location>".into(),
+            },
+            Transformer::ResourceName {
+                name: "resource".into(),
+            },
+            Transformer::LogStreamName,
+        ],
+        Preset::CloudformationApi => vec![
+            Transformer::ResourceName {
+                name: "resource".into(),
+            },
+            Transformer::ChangeSetIdName,
+            kv("ChangeSetName"),
+            kv("ChangeSetId"),
+            kv("StackName"),
+        ],
+        // Not in LocalStack's utility; the STS identities that vary per account and session.
+        Preset::StsApi => vec![
+            kv("AccessKeyId"),
+            kv("AssumedRoleId"),
+            kv("RoleSessionName"),
+        ],
+    }
+}
+
+/// The basic sets, in LocalStack's order: metadata, uuids, then the timestamps.
+pub(crate) fn basic_set(set: TimestampSet) -> Vec<Transformer> {
+    match set {
+        TimestampSet::New => vec![
+            Transformer::ResponseMetadata,
+            Transformer::Uuid,
+            Transformer::NewTimestamps,
+        ],
+        TimestampSet::Legacy => vec![
+            Transformer::ResponseMetadata,
+            Transformer::Uuid,
+            Transformer::LegacyIsoRegex,
+            Transformer::LegacyDatetime,
+            Transformer::LegacyTimestampKeys,
+        ],
+    }
+}
+
+/// The LocalStack fixture's defaults for a target account and region.
+pub(crate) fn fixture_defaults(
+    account_id: &str,
+    region: &str,
+    set: TimestampSet,
+) -> Vec<Prioritized> {
+    let mut out = vec![(0, Transformer::RemoveKey("x-localstack".into()))];
+    let literal = |text: &str, replacement: &str| Transformer::Text {
+        text: text.into(),
+        replacement: replacement.into(),
+    };
+    if !account_id.is_empty() {
+        out.push((2, literal(account_id, "111111111111")));
+    }
+    if !region.is_empty() {
+        out.push((2, literal(region, "<region>")));
+    }
+    out.push((
+        2,
+        literal(&format!("arn:{}:", partition(region)), "arn:<partition>:"),
+    ));
+    out.extend(basic_set(set).into_iter().map(|t| (2, t)));
+    out
+}
+
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
+    }
+}
+
+/// A text replacement registered by a deferred transformer.
+#[derive(Debug, Clone)]
+pub(crate) enum Replacement {
+    Literal { from: String, to: String },
+    Regex { regex: Regex, to: String },
+}
+
+impl Replacement {
+    pub(crate) fn apply(&self, text: &mut String) {
+        match self {
+            Replacement::Literal { from, to } => {
+                if !from.is_empty() && text.contains(from.as_str()) {
+                    *text = text.replace(from.as_str(), to);
+                }
+            }
+            Replacement::Regex { regex, to } => {
+                if let std::borrow::Cow::Owned(s) = regex.replace_all(text, to.as_str()) {
+                    *text = s;
+                }
+            }
+        }
+    }
+}
+
+/// The shared transform context: the reference cache, counters and text replacements.
+#[derive(Debug, Default)]
+pub(crate) struct Context {
+    cache: HashSet<String>,
+    counters: HashMap<String, usize>,
+    pub(crate) replacements: Vec<Replacement>,
+    /// Secrets seen at match time, for the built-in redaction.
+    pub(crate) secrets: Vec<(String, String)>,
+}
+
+impl Context {
+    /// Registers `value` as `<name:N>` unless a transformer already registered it.
+    fn register(&mut self, value: &str, name: &str) {
+        if self.cache.contains(value) {
+            return;
+        }
+        self.cache.insert(value.to_string());
+        let n = self.counters.entry(name.to_string()).or_insert(0);
+        *n += 1;
+        self.replacements.push(Replacement::Literal {
+            from: value.replace('"', "\\\""),
+            to: format!("<{name}:{n}>"),
+        });
+    }
+
+    fn register_value(&mut self, value: &Value, name: &str) -> Result<(), SnapshotError> {
+        match value {
+            Value::String(s) if !datetime::is_datetime(value) => {
+                self.register(s, name);
+                Ok(())
+            }
+            other => Err(SnapshotError::Transformer(format!(
+                "reference {name:?}: the value {} is not a string",
+                crate::pyjson::dumps_compact(other)
+            ))),
+        }
+    }
+}
+
+/// LocalStack's key/value walk: dict entries in order; no descent into a matched value;
+/// descent into dict values and into the dict elements of lists (not lists inside lists).
+fn kv_walk(
+    value: &mut Value,
+    f: &mut dyn FnMut(&str, &mut Value) -> Result<bool, SnapshotError>,
+) -> Result<(), SnapshotError> {
+    if let Value::Object(map) = value {
+        for (k, v) in map.iter_mut() {
+            if f(k, v)? {
+                continue;
+            }
+            match v {
+                Value::Object(_) => kv_walk(v, f)?,
+                Value::Array(items) => {
+                    for item in items.iter_mut().filter(|i| i.is_object()) {
+                        kv_walk(item, f)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every string (and datetime) in dicts and lists at any depth.
+fn walk_strings(value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    match value {
+        Value::String(_) => f(value),
+        Value::Array(items) => items.iter_mut().for_each(|v| walk_strings(v, f)),
+        Value::Object(map) => map.values_mut().for_each(|v| walk_strings(v, f)),
+        _ => {}
+    }
+}
+
+static UUID_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}")
+        .expect("static regex")
+});
+/// LocalStack's strict ISO 8601 pattern (calendar-checked, leap years included).
+static ISO8601: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?:[1-9]\d{3}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)",
+        r"|(?:0[13578]|1[02])-31)|(?:[1-9]\d(?:0[48]|[2468][048]|[13579][26])",
+        r"|(?:[2468][048]|[13579][26])00)-02-29)T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d",
+        r"(?:\.\d{1,9})?(?:Z|[+-][01]\d:?(?:[0-5]\d)?)"
+    ))
+    .expect("static regex")
+});
+static ISO8601_ANCHORED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^(?:{})", ISO8601.as_str())).expect("static regex"));
+static TIMESTAMP_KEY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)timestamp").expect("static regex"));
+/// New-set string patterns, tested from the start (`.` is any character).
+static NEW_TIMESTAMPS: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
+    let d = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}";
+    let r = |p: String| Regex::new(&p).expect("static regex");
+    [
+        (
+            r(format!(r"{d}.\d{{3}}Z")),
+            "<timestamp:2022-07-13T13:48:01.000Z>",
+        ),
+        (
+            r(format!(r"{d}.\d{{3}}\+\d{{4}}")),
+            "<timestamp:2022-07-13T13:48:01.000+0000>",
+        ),
+        (
+            r(format!(r"{d}.\d{{6}}\+\d{{2}}:\d{{2}}")),
+            "<timestamp:2022-07-13T13:48:01.000000+00:00>",
+        ),
+        (r(format!(r"{d}Z")), "<timestamp:2022-07-13T13:48:01Z>"),
+    ]
+});
+static ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^arn:aws[a-zA-Z-]*:([a-zA-Z0-9._-]+):[^:]*:(?:\d{12})?:(.*)$")
+        .expect("static regex")
+});
+static LOG_STREAM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\d{4}/\d{1,2}/\d{1,2}/\[(?:\$LATEST|\d+)\][0-9a-f]+$").expect("static regex")
+});
+
+/// The resource part of an ARN that `resource_name` registers (§4), if any.
+pub(crate) fn arn_resource(value: &str) -> Option<String> {
+    let caps = ARN.captures(value)?;
+    let service = caps.get(1)?.as_str();
+    let rest = caps.get(2)?.as_str();
+    if rest.starts_with('<') && rest.ends_with('>') {
+        return None;
+    }
+    let found = if let Some((_, after)) = value.split_once(":changeSet/") {
+        after.to_string()
+    } else if let Some((_, last)) = rest.rsplit_once('/') {
+        last.to_string()
+    } else if let (Some(f), "lambda") = (rest.strip_prefix("function:"), service) {
+        let cut = f.split('$').next().unwrap_or(f);
+        cut.strip_suffix(':').unwrap_or(cut).to_string()
+    } else if let Some(layer) = rest.strip_prefix("layer:") {
+        layer.split(':').next().unwrap_or(layer).to_string()
+    } else if let Some((_, last)) = rest.rsplit_once(':') {
+        last.to_string()
+    } else {
+        rest.to_string()
+    };
+    (!found.is_empty()).then_some(found)
+}
+
+fn is_unset(v: &Value) -> bool {
+    v.is_null() || v.as_str() == Some("")
+}
+
+impl Transformer {
+    /// Runs one transformer over the whole state (`{match-key: value}`).
+    pub(crate) fn run(&self, state: &mut Value, ctx: &mut Context) -> Result<(), SnapshotError> {
+        match self {
+            Transformer::KeyValueRef { key, name } => kv_walk(state, &mut |k, v| {
+                if k == key && !is_unset(v) {
+                    ctx.register_value(v, name)?;
+                    return Ok(true);
+                }
+                Ok(false)
+            }),
+            Transformer::KeyValueDirect { key, replacement } => kv_walk(state, &mut |k, v| {
+                if k == key && !is_unset(v) {
+                    *v = Value::String(replacement.clone());
+                    return Ok(true);
+                }
+                Ok(false)
+            }),
+            Transformer::JsonpathRef { path, name } => {
+                for steps in jsonpath::find(state, path)? {
+                    if let Some(v) = jsonpath::get_mut(state, &steps) {
+                        ctx.register_value(v, name)?;
+                    }
+                }
+                Ok(())
+            }
+            Transformer::JsonpathDirect { path, replacement } => {
+                for steps in jsonpath::find(state, path)? {
+                    if let Some(v) = jsonpath::get_mut(state, &steps) {
+                        *v = Value::String(replacement.clone());
+                    }
+                }
+                Ok(())
+            }
+            Transformer::Regex { regex, replacement } => {
+                ctx.replacements.push(Replacement::Regex {
+                    regex: regex.clone(),
+                    to: replacement.clone(),
+                });
+                Ok(())
+            }
+            Transformer::Text { text, replacement } => {
+                ctx.replacements.push(Replacement::Literal {
+                    from: text.clone(),
+                    to: replacement.clone(),
+                });
+                Ok(())
+            }
+            Transformer::ResourceName { name } => kv_walk(state, &mut |_, v| {
+                if let Some(resource) = v.as_str().and_then(arn_resource) {
+                    ctx.register(&resource, name);
+                    return Ok(true);
+                }
+                Ok(false)
+            }),
+            Transformer::Uuid => kv_walk(state, &mut |k, v| match v.as_str() {
+                Some(s) if k.to_lowercase().ends_with("id") && UUID_PREFIX.is_match(s) => {
+                    ctx.register(s, "uuid");
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }),
+            Transformer::LogStreamName => kv_walk(state, &mut |_, v| match v.as_str() {
+                Some(s) if LOG_STREAM.is_match(s) => {
+                    ctx.register(s, "log-stream-name");
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }),
+            Transformer::ChangeSetIdName => kv_walk(state, &mut |k, v| match v.as_str() {
+                Some(s) if k == "Id" && s.contains(":changeSet/") => {
+                    let after = s.split_once(":changeSet/").map_or("", |(_, a)| a);
+                    let name = after.split('/').next().unwrap_or(after);
+                    if !name.is_empty() {
+                        ctx.register(name, "change-set-id");
+                    }
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }),
+            Transformer::Sorting { key, by } => sort_lists(state, key, by.as_deref()),
+            Transformer::RemoveKey(key) => {
+                remove_key(state, key);
+                Ok(())
+            }
+            Transformer::JsonString(key) => {
+                json_string(state, key);
+                Ok(())
+            }
+            Transformer::ResponseMetadata => {
+                simplify_metadata(state);
+                Ok(())
+            }
+            Transformer::NewTimestamps => {
+                walk_strings(state, &mut |v| {
+                    if datetime::is_datetime(v) {
+                        *v = Value::String("<datetime>".into());
+                    } else if let Some(s) = v.as_str() {
+                        if let Some((_, rep)) = NEW_TIMESTAMPS.iter().find(|(re, _)| re.is_match(s))
+                        {
+                            *v = Value::String((*rep).into());
+                        }
+                    }
+                });
+                Ok(())
+            }
+            Transformer::LegacyIsoRegex => {
+                ctx.replacements.push(Replacement::Regex {
+                    regex: ISO8601.clone(),
+                    to: "date".into(),
+                });
+                Ok(())
+            }
+            Transformer::LegacyDatetime => kv_walk(state, &mut |_, v| {
+                if datetime::is_datetime(v) {
+                    *v = Value::String("datetime".into());
+                    return Ok(true);
+                }
+                Ok(false)
+            }),
+            Transformer::LegacyTimestampKeys => kv_walk(state, &mut |k, v| {
+                let timestamp_key =
+                    TIMESTAMP_KEY.is_match(k) || k == "creationTime" || k == "ingestionTime";
+                let iso = v.as_str().is_some_and(|s| ISO8601_ANCHORED.is_match(s));
+                if timestamp_key && !is_unset(v) && !iso {
+                    *v = Value::String("timestamp".into());
+                    return Ok(true);
+                }
+                Ok(false)
+            }),
+            Transformer::Secrets => {
+                let secrets = std::mem::take(&mut ctx.secrets);
+                for (key, value) in &secrets {
+                    ctx.register(value, &kebab(key));
+                }
+                ctx.secrets = secrets;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn remove_key(value: &mut Value, key: &str) {
+    match value {
+        Value::Object(map) => {
+            map.shift_remove(key);
+            map.values_mut().for_each(|v| remove_key(v, key));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| remove_key(v, key)),
+        _ => {}
+    }
+}
+
+fn sort_lists(value: &mut Value, key: &str, by: Option<&str>) -> Result<(), SnapshotError> {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if k == key {
+                    let Value::Array(items) = v else {
+                        return Err(SnapshotError::Transformer(format!(
+                            "sorting: {key:?} is not a list"
+                        )));
+                    };
+                    sort_items(items, key, by)?;
+                }
+                sort_lists(v, key, by)?;
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                sort_lists(item, key, by)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn sort_items(items: &mut [Value], key: &str, by: Option<&str>) -> Result<(), SnapshotError> {
+    let sort_key = |v: &Value| -> Option<Value> {
+        match by {
+            Some(member) => v.get(member).cloned(),
+            None => Some(v.clone()),
+        }
+    };
+    let keys: Vec<Option<Value>> = items.iter().map(sort_key).collect();
+    // Python compares only numbers with numbers and strings with strings.
+    let all_str = keys.iter().all(|k| matches!(k, Some(Value::String(_))));
+    let all_num = keys.iter().all(|k| matches!(k, Some(Value::Number(_))));
+    if !all_str && !all_num {
+        return Err(SnapshotError::Transformer(format!(
+            "sorting {key:?}: the sort keys are not all strings or all numbers"
+        )));
+    }
+    let mut indexed: Vec<(Option<Value>, Value)> =
+        keys.into_iter().zip(items.iter().cloned()).collect();
+    indexed.sort_by(|(a, _), (b, _)| match (a, b) {
+        (Some(Value::String(a)), Some(Value::String(b))) => a.cmp(b),
+        (Some(Value::Number(a)), Some(Value::Number(b))) => a
+            .as_f64()
+            .partial_cmp(&b.as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal),
+        _ => std::cmp::Ordering::Equal,
+    });
+    for (slot, (_, v)) in items.iter_mut().zip(indexed) {
+        *slot = v;
+    }
+    Ok(())
+}
+
+/// Parses JSON object/array strings at `key`, then JSON strings nested in the result.
+fn json_string(value: &mut Value, key: &str) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if k == key {
+                    if let Some(parsed) = parse_json_container(v) {
+                        *v = parsed;
+                        parse_nested(v);
+                        continue;
+                    }
+                }
+                json_string(v, key);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| json_string(v, key)),
+        _ => {}
+    }
+}
+
+fn parse_json_container(v: &Value) -> Option<Value> {
+    let s = v.as_str()?;
+    match serde_json::from_str::<Value>(s) {
+        Ok(parsed @ (Value::Object(_) | Value::Array(_))) => Some(parsed),
+        _ => None,
+    }
+}
+
+fn parse_nested(value: &mut Value) {
+    match value {
+        Value::String(_) => {
+            if let Some(parsed) = parse_json_container(value) {
+                *value = parsed;
+                parse_nested(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(parse_nested),
+        Value::Object(map) => map.values_mut().for_each(parse_nested),
+        _ => {}
+    }
+}
+
+/// The ResponseMetadata simplifier (§4): reachable through dicts only.
+fn simplify_metadata(value: &mut Value) {
+    let Value::Object(map) = value else { return };
+    for (k, v) in map.iter_mut() {
+        if k == "ResponseMetadata" {
+            if let Some(meta) = v.as_object() {
+                if let Some(Value::Object(headers)) = meta.get("HTTPHeaders") {
+                    let mut new_headers = Map::new();
+                    if let Some(ct) = headers.get("content_type") {
+                        new_headers.insert("content_type".into(), ct.clone());
+                    }
+                    let mut simplified = Map::new();
+                    simplified.insert("HTTPHeaders".into(), Value::Object(new_headers));
+                    if let Some(code) = meta.get("HTTPStatusCode").filter(|c| truthy(c)) {
+                        simplified.insert("HTTPStatusCode".into(), code.clone());
+                    }
+                    *v = Value::Object(simplified);
+                    continue;
+                }
+            }
+        }
+        if v.is_object() {
+            simplify_metadata(v);
+        }
+    }
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
