@@ -5,11 +5,31 @@
 //! (awsQuery, restJson1) sits in front of the service handlers in `services/`, which never see
 //! HTTP, so the CloudFormation engine can call them in-process through `Emulator::call`.
 
+// `AwsError` is the handler contract's error type and is returned by value on purpose.
+#![allow(clippy::result_large_err)]
+
+pub mod admin;
+pub mod identity;
+pub mod model;
+pub mod protocol;
+pub mod router;
+mod server;
 pub mod service;
 pub mod services;
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::identity::CredentialScope;
+use crate::protocol::{HttpRequest, HttpResponse};
+use crate::router::{Decision, Router};
 pub use service::{AwsError, Caller, HandlerResult, RequestContext, Service};
 
 /// Emulator-wide configuration.
@@ -50,5 +70,309 @@ impl Shared {
             config,
             credentials: parking_lot::RwLock::new(std::collections::HashMap::new()),
         }
+    }
+}
+
+impl Shared {
+    /// Forget every registered credential (part of the state reset).
+    pub fn reset(&self) {
+        self.credentials.write().clear();
+    }
+}
+
+/// Whether a bind host is a loopback address (the CLI warns before binding anything else).
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    if h.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    h.parse::<std::net::IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot bind the emulator to {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One operation of one service model and whether the emulator implements it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationStatus {
+    pub service: &'static str,
+    pub operation: String,
+    pub implemented: bool,
+}
+
+/// The emulator: the services behind the router, and the shared state.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    router: Router,
+}
+
+impl Emulator {
+    pub fn new(config: Config) -> Arc<Emulator> {
+        Emulator::with_services(config, services::all)
+    }
+
+    /// An emulator over a chosen set of handlers (tests substitute their own).
+    pub fn with_services(
+        config: Config,
+        build: impl FnOnce(&Arc<Shared>) -> Vec<Arc<dyn Service>>,
+    ) -> Arc<Emulator> {
+        let shared = Arc::new(Shared::new(config));
+        let router = Router::new(build(&shared));
+        Arc::new(Emulator { shared, router })
+    }
+
+    /// Bind `config.host:config.port` and serve on the current tokio runtime.
+    pub async fn start(config: Config) -> Result<RunningEmulator, StartError> {
+        Emulator::new(config).serve().await
+    }
+
+    /// Serve this emulator on its configured host and port.
+    pub async fn serve(self: &Arc<Self>) -> Result<RunningEmulator, StartError> {
+        let config = &self.shared.config;
+        let addr = if config.host.contains(':') && !config.host.starts_with('[') {
+            format!("[{}]:{}", config.host, config.port)
+        } else {
+            format!("{}:{}", config.host, config.port)
+        };
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, self.clone(), rx));
+        Ok(RunningEmulator {
+            emulator: self.clone(),
+            addr: local,
+            shutdown: tx,
+            task,
+        })
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Names of the services served, in a stable order.
+    pub fn service_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.router.routes().iter().map(|r| r.name)
+    }
+
+    /// Every operation of every served model, and whether a handler implements it (for
+    /// `paritytest operations`). Needs no running emulator.
+    pub fn implemented_operations() -> Vec<OperationStatus> {
+        let shared = Arc::new(Shared::new(Config::default()));
+        let router = Router::new(services::all(&shared));
+        let mut out = Vec::new();
+        for route in router.routes() {
+            let implemented = route.handler.implemented_operations();
+            for name in route.model().operations.keys() {
+                out.push(OperationStatus {
+                    service: route.name,
+                    operation: name.clone(),
+                    implemented: implemented.contains(&name.as_str()),
+                });
+            }
+        }
+        out
+    }
+
+    /// Forget all state of every service (LocalStack's and moto's reset endpoints).
+    pub fn reset(&self) {
+        for route in self.router.routes() {
+            route.handler.reset();
+        }
+        self.shared.reset();
+    }
+
+    /// Call an operation in-process (the CloudFormation engine's path): same handlers, same
+    /// errors, no HTTP. `ctx` supplies caller, region and request id.
+    pub async fn call(
+        &self,
+        ctx: &RequestContext,
+        service: &str,
+        operation: &str,
+        input: Value,
+    ) -> HandlerResult {
+        let Some(route) = self.router.route(service) else {
+            return Err(AwsError::new(
+                "UnknownService",
+                format!("The paritytest emulator does not serve {service}"),
+                400,
+            ));
+        };
+        if route.model().operation(operation).is_none() {
+            return Err(AwsError::new(
+                "InvalidAction",
+                format!("Could not find operation {operation} of service {service}"),
+                400,
+            ));
+        }
+        let ctx = RequestContext {
+            service: route.name,
+            operation: operation.to_string(),
+            ..ctx.clone()
+        };
+        run_handler(route.handler.as_ref(), &ctx, input).await
+    }
+
+    /// Answer one HTTP request (admin endpoints, routing, protocol, handler).
+    pub async fn handle_http(&self, req: &HttpRequest<'_>) -> HttpResponse {
+        if admin::is_admin_path(req.path) {
+            return admin::handle(self, req.method, req.path);
+        }
+        let request_id = new_request_id();
+        let scope = CredentialScope::from_request(req.headers, req.query);
+        let (route, op, params) = match self.router.decide(scope.as_ref(), req) {
+            Decision::Operation { route, op, params } => (route, op, params),
+            Decision::Error { route, error } => {
+                return protocol::serialize_error(route.model(), &error, &request_id)
+            }
+            Decision::NoService => return no_service(req, &request_id),
+        };
+        let model = route.model();
+        let input = match params {
+            Some(params) => protocol::query::parse_input(model, op, &params),
+            None => protocol::parse_request(model, op, req),
+        };
+        let input = match input {
+            Ok(input) => input,
+            Err(error) => return protocol::serialize_error(model, &error, &request_id),
+        };
+        let (access_key, region) = match &scope {
+            Some(s) => (s.access_key_id.as_str(), s.region.clone()),
+            None => ("", self.shared.config.default_region.clone()),
+        };
+        let ctx = RequestContext {
+            service: route.name,
+            operation: op.name.clone(),
+            region,
+            caller: identity::resolve_caller(&self.shared, access_key),
+            request_id,
+        };
+        match run_handler(route.handler.as_ref(), &ctx, input).await {
+            Ok(output) => protocol::serialize_response(model, op, &output, &ctx.request_id),
+            Err(error) => protocol::serialize_error(model, &error, &ctx.request_id),
+        }
+    }
+}
+
+/// A request no service claims: answered in the awsQuery error format, which every SDK parses.
+fn no_service(req: &HttpRequest<'_>, request_id: &str) -> HttpResponse {
+    let mut body = String::from(
+        "<ErrorResponse><Error><Type>Sender</Type><Code>UnknownService</Code><Message>",
+    );
+    protocol::xml::escape_into(
+        &mut body,
+        &format!(
+            "No service of the paritytest emulator matches {} {} (sign the request with SigV4 or use a service host name)",
+            req.method, req.path
+        ),
+    );
+    body.push_str("</Message></Error><RequestId>");
+    body.push_str(request_id);
+    body.push_str("</RequestId></ErrorResponse>");
+    HttpResponse {
+        status: 400,
+        headers: vec![
+            ("Content-Type".into(), "text/xml".into()),
+            (protocol::REQUEST_ID_HEADER.into(), request_id.to_string()),
+        ],
+        body: body.into_bytes(),
+    }
+}
+
+/// A fresh request id in AWS's format (a random UUID).
+pub fn new_request_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+/// Run a handler; a panicking handler answers InternalFailure instead of dropping the connection.
+async fn run_handler(handler: &dyn Service, ctx: &RequestContext, input: Value) -> HandlerResult {
+    CatchUnwind(handler.handle(ctx, input))
+        .await
+        .unwrap_or_else(|_| {
+            Err(AwsError::new(
+                "InternalFailure",
+                format!(
+                    "The {} handler failed while processing {}",
+                    ctx.service, ctx.operation
+                ),
+                500,
+            ))
+        })
+}
+
+/// Catches a panic while polling the inner future (no `futures` dependency for one adapter).
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+/// A served emulator: its URL, in-process calls (via `Deref`), and shutdown.
+pub struct RunningEmulator {
+    emulator: Arc<Emulator>,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningEmulator {
+    /// `http://host:port`, what SDKs take as endpoint URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn emulator(&self) -> &Arc<Emulator> {
+        &self.emulator
+    }
+
+    /// Stop accepting, let open requests finish, and wait for the server to stop.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+impl std::ops::Deref for RunningEmulator {
+    type Target = Emulator;
+    fn deref(&self) -> &Emulator {
+        &self.emulator
     }
 }

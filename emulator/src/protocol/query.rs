@@ -1,0 +1,297 @@
+//! awsQuery: form-encoded requests (`Action`, `Version`, `member.N` lists, `entry.N` maps,
+//! dotted nested structures) and XML responses with a result wrapper and request id.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::timestamp;
+use super::xml;
+use super::{HttpRequest, HttpResponse, REQUEST_ID_HEADER};
+use crate::model::{Model, Operation, ShapeRef, ShapeType};
+use crate::service::AwsError;
+
+/// The decoded form parameters of a request (query string and form body together).
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    map: BTreeMap<String, String>,
+}
+
+impl Params {
+    pub fn from_request(req: &HttpRequest<'_>) -> Params {
+        let mut map = BTreeMap::new();
+        for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
+            map.insert(k.into_owned(), v.into_owned());
+        }
+        for (k, v) in form_urlencoded::parse(req.body) {
+            map.insert(k.into_owned(), v.into_owned());
+        }
+        Params { map }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.map.get(key).map(String::as_str)
+    }
+
+    /// Whether `key` or anything nested below it (`key.…`) was sent.
+    fn has(&self, key: &str) -> bool {
+        if self.map.contains_key(key) {
+            return true;
+        }
+        let nested = format!("{key}.");
+        self.map
+            .range(nested.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&nested))
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// Parse the form parameters into the operation's input object.
+pub fn parse_input(model: &Model, op: &Operation, params: &Params) -> Result<Value, AwsError> {
+    match &op.input {
+        None => Ok(Value::Object(Map::new())),
+        Some(r) => Ok(read_structure(model, r, "", params)?),
+    }
+}
+
+fn read_structure(
+    model: &Model,
+    r: &ShapeRef,
+    prefix: &str,
+    params: &Params,
+) -> Result<Value, AwsError> {
+    let shape = model.shape(r);
+    let mut obj = Map::new();
+    for (name, mref) in &shape.members {
+        let key = join(prefix, mref.location_name.as_deref().unwrap_or(name));
+        if let Some(v) = read_value(model, mref, &key, params)? {
+            obj.insert(name.clone(), v);
+        }
+    }
+    Ok(Value::Object(obj))
+}
+
+fn read_value(
+    model: &Model,
+    r: &ShapeRef,
+    key: &str,
+    params: &Params,
+) -> Result<Option<Value>, AwsError> {
+    let shape = model.shape(r);
+    match shape.kind {
+        ShapeType::Structure => {
+            if !params.has(key) {
+                return Ok(None);
+            }
+            read_structure(model, r, key, params).map(Some)
+        }
+        ShapeType::List => {
+            if params.get(key) == Some("") {
+                return Ok(Some(Value::Array(Vec::new())));
+            }
+            let Some(mref) = shape.member.as_deref() else {
+                return Ok(None);
+            };
+            let base = if r.flattened || shape.flattened {
+                key.to_string()
+            } else {
+                join(key, mref.location_name.as_deref().unwrap_or("member"))
+            };
+            let mut items = Vec::new();
+            for i in 1.. {
+                let item_key = format!("{base}.{i}");
+                if !params.has(&item_key) {
+                    break;
+                }
+                if let Some(v) = read_value(model, mref, &item_key, params)? {
+                    items.push(v);
+                }
+            }
+            if items.is_empty() && !params.has(key) {
+                return Ok(None);
+            }
+            Ok(Some(Value::Array(items)))
+        }
+        ShapeType::Map => {
+            let (Some(kref), Some(vref)) = (shape.key.as_deref(), shape.value.as_deref()) else {
+                return Ok(None);
+            };
+            if !params.has(key) {
+                return Ok(None);
+            }
+            let base = if r.flattened || shape.flattened {
+                key.to_string()
+            } else {
+                join(key, "entry")
+            };
+            let kname = kref.location_name.as_deref().unwrap_or("key");
+            let vname = vref.location_name.as_deref().unwrap_or("value");
+            let mut map = Map::new();
+            for i in 1.. {
+                let entry = format!("{base}.{i}");
+                if !params.has(&entry) {
+                    break;
+                }
+                let Some(k) = params.get(&join(&entry, kname)) else {
+                    continue;
+                };
+                let v = read_value(model, vref, &join(&entry, vname), params)?;
+                map.insert(k.to_string(), v.unwrap_or(Value::Null));
+            }
+            Ok(Some(Value::Object(map)))
+        }
+        _ => match params.get(key) {
+            None => Ok(None),
+            Some(text) => scalar_from_text(shape.kind, text, key).map(Some),
+        },
+    }
+}
+
+/// A scalar form (or header/label) value as the handler's JSON value.
+pub(crate) fn scalar_from_text(kind: ShapeType, text: &str, name: &str) -> Result<Value, AwsError> {
+    let invalid = || {
+        AwsError::validation(format!(
+            "1 validation error detected: Value '{text}' at '{name}' failed to satisfy constraint: Member must be a valid {}",
+            kind_name(kind)
+        ))
+    };
+    Ok(match kind {
+        ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte => {
+            Value::from(text.trim().parse::<i64>().map_err(|_| invalid())?)
+        }
+        ShapeType::Boolean => match text.trim() {
+            t if t.eq_ignore_ascii_case("true") => Value::Bool(true),
+            t if t.eq_ignore_ascii_case("false") => Value::Bool(false),
+            _ => return Err(invalid()),
+        },
+        ShapeType::Float | ShapeType::Double | ShapeType::Decimal => {
+            match text.trim() {
+                // Non-finite values have no JSON number form; handlers see the wire spelling.
+                t @ ("NaN" | "Infinity" | "-Infinity") => Value::String(t.to_string()),
+                t => {
+                    let f = t.parse::<f64>().map_err(|_| invalid())?;
+                    serde_json::Number::from_f64(f)
+                        .map(Value::Number)
+                        .ok_or_else(invalid)?
+                }
+            }
+        }
+        ShapeType::Timestamp => {
+            timestamp::to_handler(&Value::String(text.to_string())).ok_or_else(invalid)?
+        }
+        _ => Value::String(text.to_string()),
+    })
+}
+
+fn kind_name(kind: ShapeType) -> &'static str {
+    match kind {
+        ShapeType::Integer | ShapeType::Long | ShapeType::Short | ShapeType::Byte => "integer",
+        ShapeType::Boolean => "boolean",
+        ShapeType::Timestamp => "timestamp",
+        _ => "number",
+    }
+}
+
+fn envelope_open(out: &mut String, model: &Model, name: &str) {
+    out.push('<');
+    out.push_str(name);
+    if let Some(ns) = &model.metadata.xml_namespace {
+        out.push_str(" xmlns=\"");
+        xml::escape_into(out, ns);
+        out.push('"');
+    }
+    out.push('>');
+}
+
+fn xml_response(status: u16, body: String, request_id: &str) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![
+            ("Content-Type".into(), "text/xml".into()),
+            (REQUEST_ID_HEADER.into(), request_id.to_string()),
+        ],
+        body: body.into_bytes(),
+    }
+}
+
+/// `<OpResponse><OpResult>…</OpResult><ResponseMetadata><RequestId>…` shaped by the model.
+pub fn serialize_output(
+    model: &Model,
+    op: &Operation,
+    output: &Value,
+    request_id: &str,
+) -> HttpResponse {
+    let mut out = String::with_capacity(256);
+    let response = format!("{}Response", op.name);
+    envelope_open(&mut out, model, &response);
+    if let Some(r) = &op.output {
+        // awsQuery always wraps the result (smithy's `{Operation}Result` unless the model names it).
+        let wrapper = match &r.result_wrapper {
+            Some(w) => w.clone(),
+            None => format!("{}Result", op.name),
+        };
+        xml::open(&mut out, &wrapper);
+        xml::write_members(&mut out, model, r, output);
+        xml::close(&mut out, &wrapper);
+    }
+    out.push_str("<ResponseMetadata>");
+    xml::text_element(&mut out, "RequestId", request_id);
+    out.push_str("</ResponseMetadata>");
+    xml::close(&mut out, &response);
+    xml_response(200, out, request_id)
+}
+
+/// `<ErrorResponse><Error><Type>Sender|Receiver</Type><Code/><Message/>…</Error><RequestId/>`.
+pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpResponse {
+    let mut out = String::with_capacity(256);
+    envelope_open(&mut out, model, "ErrorResponse");
+    out.push_str("<Error>");
+    xml::text_element(
+        &mut out,
+        "Type",
+        if err.sender_fault {
+            "Sender"
+        } else {
+            "Receiver"
+        },
+    );
+    xml::text_element(&mut out, "Code", &err.code);
+    if !err.message.is_empty() {
+        xml::text_element(&mut out, "Message", &err.message);
+    }
+    if !err.fields.is_empty() {
+        let fields = Value::Object(err.fields.clone());
+        match model.error_shape(&err.code) {
+            Some(shape) => {
+                for (name, mref) in &shape.members {
+                    if name.eq_ignore_ascii_case("message") {
+                        continue;
+                    }
+                    if let Some(v) = fields.get(name) {
+                        let el = mref.location_name.as_deref().unwrap_or(name);
+                        xml::write_value(&mut out, model, mref, el, v);
+                    }
+                }
+            }
+            None => {
+                for (k, v) in &err.fields {
+                    if let Some(text) = super::scalar_text(v) {
+                        xml::text_element(&mut out, k, &text);
+                    }
+                }
+            }
+        }
+    }
+    out.push_str("</Error>");
+    xml::text_element(&mut out, "RequestId", request_id);
+    out.push_str("</ErrorResponse>");
+    xml_response(err.status, out, request_id)
+}
