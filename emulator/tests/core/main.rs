@@ -2,6 +2,8 @@
 //! One test binary: modules per concern.
 
 mod client;
+mod concurrency;
 mod conformance;
 mod fake;
+mod python_clients;
 mod routing;

@@ -340,7 +340,7 @@ fn fill_labels(template: &str) -> String {
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').unwrap() + start;
-        out.push_str("1");
+        out.push('1');
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
