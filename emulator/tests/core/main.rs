@@ -5,5 +5,6 @@ mod client;
 mod concurrency;
 mod conformance;
 mod fake;
+mod models;
 mod python_clients;
 mod routing;
