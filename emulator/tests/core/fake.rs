@@ -49,6 +49,8 @@ impl Service for Fake {
                     Ok(json!({"User": {"UserName": name, "Path": "/"}}))
                 }
                 ("iam", "DeleteUser") => panic!("a handler bug"),
+                // Handled but not declared in implemented_operations: the core must not call it.
+                ("iam", "TagUser") => Ok(json!({})),
                 ("sts", "GetCallerIdentity") => Ok(json!({
                     "Account": ctx.account_id(), "Arn": ctx.caller.arn, "UserId": ctx.caller.user_id
                 })),
@@ -80,7 +82,16 @@ impl Service for Fake {
         })
     }
     fn implemented_operations(&self) -> &'static [&'static str] {
-        &["GetUser"]
+        &[
+            "GetUser",
+            "CreateUser",
+            "DeleteUser",
+            "GetCallerIdentity",
+            "Invoke",
+            "GetFunction",
+            "GetLayerVersionByArn",
+            "ListFunctions",
+        ]
     }
     fn reset(&self) {}
 }

@@ -257,6 +257,25 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
 }
 
 #[tokio::test]
+async fn only_declared_operations_reach_the_handler() {
+    let emu = fake_server(Config::default()).await;
+    let r = query(emu.addr(), "iam", "test", "Action=TagUser&UserName=x").await;
+    assert_eq!(r.status, 501, "{}", r.text());
+    assert!(
+        r.text().contains("<Code>NotImplemented</Code>"),
+        "{}",
+        r.text()
+    );
+    let ctx = emu.context("test", "us-east-1");
+    let err = emu
+        .call(&ctx, "iam", "TagUser", serde_json::json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!((err.code.as_str(), err.status), ("NotImplemented", 501));
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn in_process_calls_reach_the_same_handlers() {
     let emu = fake_server(Config::default()).await;
     let ctx = emu.context("111122223333", "eu-west-1");
