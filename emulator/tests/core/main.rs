@@ -7,4 +7,5 @@ mod conformance;
 mod fake;
 mod models;
 mod python_clients;
+mod requests;
 mod routing;
