@@ -1,6 +1,7 @@
 //! Routing: which service (SigV4 credential scope, X-Amz-Target, host, then path or Action) and
 //! which operation (awsQuery `Action`, restJson1 method + URI template) a request is for.
 
+use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use hyper::header::{HeaderMap, HOST};
@@ -16,11 +17,18 @@ use crate::service::{AwsError, Service};
 pub struct Route {
     pub name: &'static str,
     pub handler: Arc<dyn Service>,
+    /// What the handler declares it implements: the only operations it is called for, so the
+    /// `paritytest operations` listing and the 501s never disagree.
+    implemented: HashSet<&'static str>,
     pinned: &'static PinnedModel,
     templates: OnceLock<Vec<(String, UriTemplate, usize)>>,
 }
 
 impl Route {
+    pub fn implements(&self, operation: &str) -> bool {
+        self.implemented.contains(operation)
+    }
+
     pub fn model(&self) -> &'static Model {
         self.pinned.get()
     }
@@ -80,6 +88,7 @@ impl Router {
                 let pinned = crate::model::pinned(handler.name())?;
                 Some(Route {
                     name: handler.name(),
+                    implemented: handler.implemented_operations().iter().copied().collect(),
                     handler,
                     pinned,
                     templates: OnceLock::new(),

@@ -4,3 +4,4 @@ mod emulator_iam;
 mod emulator_lambda;
 mod dispatch;
 mod dispatch_server;
+mod emulator_core;
