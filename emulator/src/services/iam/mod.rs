@@ -400,12 +400,22 @@ impl Service for Iam {
 
     fn reset(&self) {
         let accounts = std::mem::take(&mut *self.state.accounts.write());
-        // Keys IAM registered stop authenticating with the state that issued them.
+        // Keys IAM registered stop authenticating with the state that issued them. Collected
+        // first: handlers lock an account before the credential registry, never the reverse.
+        let keys: Vec<String> = accounts
+            .values()
+            .flat_map(|account| {
+                account
+                    .read()
+                    .access_key_owners
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         let mut credentials = self.shared.credentials.write();
-        for account in accounts.values() {
-            for key in account.read().access_key_owners.keys() {
-                credentials.remove(key);
-            }
+        for key in keys {
+            credentials.remove(&key);
         }
     }
 }
