@@ -195,7 +195,7 @@ pub(crate) fn summary(call: &Call) -> HandlerResult {
         "InstanceProfiles": account.instance_profiles.len(),
         "InstanceProfilesQuota": 1000,
         "Providers": providers,
-        "ServerCertificates": 0,
+        "ServerCertificates": account.server_certificates.len(),
         "ServerCertificatesQuota": 20,
         "MFADevices": 0,
         "MFADevicesInUse": 0,

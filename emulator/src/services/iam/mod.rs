@@ -18,6 +18,7 @@ mod policies;
 mod policy_document;
 mod providers;
 mod roles;
+mod server_certificates;
 mod service_linked;
 mod simulation;
 mod state;
@@ -346,6 +347,21 @@ const HANDLERS: &[(&str, Handler)] = &[
     }),
     ("ListSAMLProviderTags", |call| {
         tagging::list(call, Taggable::SamlProvider)
+    }),
+    // server certificates
+    ("UploadServerCertificate", server_certificates::upload),
+    ("GetServerCertificate", server_certificates::get),
+    ("ListServerCertificates", server_certificates::list),
+    ("UpdateServerCertificate", server_certificates::update),
+    ("DeleteServerCertificate", server_certificates::delete),
+    ("TagServerCertificate", |call| {
+        tagging::tag(call, Taggable::ServerCertificate)
+    }),
+    ("UntagServerCertificate", |call| {
+        tagging::untag(call, Taggable::ServerCertificate)
+    }),
+    ("ListServerCertificateTags", |call| {
+        tagging::list(call, Taggable::ServerCertificate)
     }),
     // account
     ("CreateAccountAlias", account::create_alias),

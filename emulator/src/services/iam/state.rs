@@ -188,6 +188,19 @@ pub(crate) struct SamlProvider {
     pub tags: Tags,
 }
 
+#[derive(Debug)]
+pub(crate) struct ServerCertificate {
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub arn: String,
+    pub uploaded: String,
+    pub expiration: String,
+    pub body: String,
+    pub chain: Option<String>,
+    pub tags: Tags,
+}
+
 /// All IAM state of one account.
 #[derive(Default, Debug)]
 pub(crate) struct Account {
@@ -200,6 +213,7 @@ pub(crate) struct Account {
     pub policies: BTreeMap<String, ManagedPolicy>,
     pub usage: HashMap<String, Usage>,
     pub instance_profiles: BTreeMap<String, InstanceProfile>,
+    pub server_certificates: BTreeMap<String, ServerCertificate>,
     /// By ARN.
     pub oidc_providers: BTreeMap<String, OidcProvider>,
     /// By ARN.

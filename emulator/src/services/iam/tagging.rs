@@ -22,6 +22,7 @@ pub(crate) enum Taggable {
     InstanceProfile,
     OidcProvider,
     SamlProvider,
+    ServerCertificate,
 }
 
 impl Taggable {
@@ -33,6 +34,7 @@ impl Taggable {
             Taggable::InstanceProfile => "InstanceProfileName",
             Taggable::OidcProvider => "OpenIDConnectProviderArn",
             Taggable::SamlProvider => "SAMLProviderArn",
+            Taggable::ServerCertificate => "ServerCertificateName",
         }
     }
 
@@ -73,6 +75,11 @@ impl Taggable {
                 .get_mut(id)
                 .map(|e| &mut e.tags)
                 .ok_or_else(|| super::providers::no_such_saml(id)),
+            Taggable::ServerCertificate => account
+                .server_certificates
+                .get_mut(&k)
+                .map(|e| &mut e.tags)
+                .ok_or_else(|| super::server_certificates::no_such_certificate(id)),
         }
     }
 }
