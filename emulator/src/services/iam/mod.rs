@@ -372,6 +372,15 @@ const HANDLERS: &[(&str, Handler)] = &[
         account::authorization_details,
     ),
     ("GetAccountSummary", account::summary),
+    (
+        "UpdateAccountPasswordPolicy",
+        account::update_password_policy,
+    ),
+    ("GetAccountPasswordPolicy", account::get_password_policy),
+    (
+        "DeleteAccountPasswordPolicy",
+        account::delete_password_policy,
+    ),
     // policy simulation
     ("SimulatePrincipalPolicy", simulation::principal),
     ("SimulateCustomPolicy", simulation::custom),

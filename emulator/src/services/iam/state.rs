@@ -219,6 +219,8 @@ pub(crate) struct Account {
     /// By ARN.
     pub saml_providers: BTreeMap<String, SamlProvider>,
     pub aliases: Vec<String>,
+    /// The account password policy, in the model's `PasswordPolicy` shape.
+    pub password_policy: Option<serde_json::Value>,
     /// Access key id → lowercased user name.
     pub access_key_owners: HashMap<String, String>,
     /// Service-linked role deletion task ids.
