@@ -279,7 +279,9 @@ pub(crate) fn delete_password_policy(call: &Call) -> HandlerResult {
     let account = call.account();
     let mut account = account.write();
     if account.password_policy.take().is_none() {
-        return Err(no_password_policy(&account.id));
+        return Err(no_such_entity(
+            "The account policy with name PasswordPolicy cannot be found.",
+        ));
     }
     Ok(json!({}))
 }

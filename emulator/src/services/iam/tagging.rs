@@ -129,9 +129,9 @@ pub(crate) fn read_tags(input: Input) -> Result<Tags, AwsError> {
         tags.push((tag_key.to_string(), value.to_string()));
     }
     if tags.len() > MAX_TAGS {
-        return Err(limit_exceeded(format!(
-            "Cannot exceed quota for TagsPerEntity: {MAX_TAGS}"
-        )));
+        return Err(AwsError::validation(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50",
+        ));
     }
     Ok(tags)
 }
@@ -153,9 +153,9 @@ pub(crate) fn tag(call: &Call, kind: Taggable) -> HandlerResult {
         }
     }
     if merged.len() > MAX_TAGS {
-        return Err(limit_exceeded(format!(
-            "Cannot exceed quota for TagsPerEntity: {MAX_TAGS}"
-        )));
+        return Err(limit_exceeded(
+            "The number of tags has reached the maximum limit.",
+        ));
     }
     *tags = merged;
     Ok(json!({}))
