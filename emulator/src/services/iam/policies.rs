@@ -151,7 +151,11 @@ pub(crate) fn adjust_usage(account: &mut Account, arn: &str, attachments: i64, b
 
 /// A permissions boundary must name an existing managed policy.
 pub(crate) fn require_boundary_policy(account: &Account, arn: &str) -> Result<(), AwsError> {
-    check_arn(arn)?;
+    if !arn.contains(":policy/") {
+        return Err(super::errors::invalid_input(format!(
+            "ARN {arn} is not valid."
+        )));
+    }
     match find(account, arn) {
         Some(_) => Ok(()),
         None => Err(no_such_entity(format!(

@@ -120,11 +120,14 @@ pub(crate) struct Role {
     pub service_linked: bool,
 }
 
-/// Which operation a role is rendered for: the shapes differ (CreateRole omits
-/// MaxSessionDuration and RoleLastUsed, ListRoles omits RoleLastUsed, tags and boundary).
+/// Which operation an entity is rendered for: the shapes differ. For roles, CreateRole omits
+/// Description, MaxSessionDuration and RoleLastUsed; UpdateRoleDescription and
+/// CreateServiceLinkedRole (`Described`) omit the last two; ListRoles omits RoleLastUsed, tags
+/// and the boundary.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum View {
     Created,
+    Described,
     Get,
     Listed,
 }
@@ -289,10 +292,10 @@ impl Role {
             "AssumeRolePolicyDocument".into(),
             json!(self.trust_policy.encoded),
         );
-        if let Some(description) = &self.description {
+        if let Some(description) = self.description.as_ref().filter(|_| view != View::Created) {
             out.insert("Description".into(), json!(description));
         }
-        if view != View::Created {
+        if matches!(view, View::Get | View::Listed) {
             out.insert(
                 "MaxSessionDuration".into(),
                 json!(self.max_session_duration),
