@@ -22,7 +22,7 @@ mod server_certificates;
 mod service_linked;
 mod simulation;
 mod state;
-mod tagging;
+pub(crate) mod tagging;
 mod users;
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use super::iam::input::{constraint_error, is_name_char, Input};
+use super::iam::tagging::check_tag;
 use super::iam::{
     access_key_id, random_token, secret_access_key, state_for, timestamp, IamState, RoleInfo,
 };
@@ -230,6 +231,9 @@ fn requested_tags(input: Input) -> Vec<(String, String)> {
 /// Session tags and transitive keys: case-insensitively unique, not overriding a transitive tag
 /// of the calling session, transitive keys among the tags.
 fn check_session_tags(input: Input, inherited_transitive: &[String]) -> Result<(), AwsError> {
+    for (i, (key, value)) in requested_tags(input).iter().enumerate() {
+        check_tag(i + 1, key, value)?;
+    }
     let tags: Vec<&str> = match input.get("Tags") {
         Some(Value::Array(items)) => items
             .iter()
