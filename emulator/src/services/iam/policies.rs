@@ -134,6 +134,34 @@ pub(crate) fn find<'a>(account: &'a Account, arn: &str) -> Option<&'a ManagedPol
     account.policies.get(&key(name)).filter(|p| p.arn == arn)
 }
 
+/// Can this ARN be attached? Known policies can. AWS has far more managed policies than the
+/// bundled catalogue, so an AWS managed ARN whose name the catalogue does not know is accepted
+/// too; a known name at the wrong path (a common mistake) is not.
+fn attachable(account: &Account, arn: &str) -> bool {
+    if find(account, arn).is_some() {
+        return true;
+    }
+    if !is_aws_managed(arn) {
+        return false;
+    }
+    let name = arn.rsplit('/').next().unwrap_or(arn);
+    !catalog().values().any(|p| p.name == name)
+}
+
+/// A policy's path, from the policy or (for AWS managed policies not bundled) from its ARN.
+fn policy_path(account: &Account, arn: &str) -> String {
+    match find(account, arn) {
+        Some(policy) => policy.path.clone(),
+        None => {
+            let resource = arn.split_once(":policy").map_or("/", |(_, r)| r);
+            match resource.rfind('/') {
+                Some(end) => resource[..=end].to_string(),
+                None => "/".to_string(),
+            }
+        }
+    }
+}
+
 fn find_local_mut<'a>(account: &'a mut Account, arn: &str) -> Option<&'a mut ManagedPolicy> {
     let name = arn.rsplit('/').next()?;
     account
@@ -387,7 +415,7 @@ pub(crate) fn attach(call: &Call, principal: Principal) -> HandlerResult {
     let account = call.account();
     let mut account = account.write();
     principal.permissions(&account, name)?;
-    if find(&account, arn).is_none() {
+    if !attachable(&account, arn) {
         return Err(not_attachable(arn));
     }
     let permissions = principal.permissions_mut(&mut account, name)?;
@@ -437,7 +465,7 @@ pub(crate) fn list_attached(call: &Call, principal: Principal) -> HandlerResult 
     let arns: Vec<String> = permissions
         .attached
         .iter()
-        .filter(|arn| find(&account, arn).is_some_and(|p| p.path.starts_with(prefix)))
+        .filter(|arn| policy_path(&account, arn).starts_with(prefix))
         .cloned()
         .collect();
     Ok(Value::Object(page(
