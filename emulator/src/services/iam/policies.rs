@@ -184,11 +184,12 @@ pub(crate) fn require_boundary_policy(account: &Account, arn: &str) -> Result<()
             "ARN {arn} is not valid."
         )));
     }
-    match find(account, arn) {
-        Some(_) => Ok(()),
-        None => Err(no_such_entity(format!(
+    if attachable(account, arn) {
+        Ok(())
+    } else {
+        Err(no_such_entity(format!(
             "Scope ARN: {arn} does not exist or is not attachable."
-        ))),
+        )))
     }
 }
 
