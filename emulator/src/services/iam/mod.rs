@@ -13,6 +13,7 @@ mod ids;
 mod inline;
 pub(crate) mod input;
 mod instance_profiles;
+mod mfa;
 mod pagination;
 mod policies;
 mod policy_document;
@@ -348,6 +349,13 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("ListSAMLProviderTags", |call| {
         tagging::list(call, Taggable::SamlProvider)
     }),
+    // MFA devices
+    ("CreateVirtualMFADevice", mfa::create_virtual),
+    ("EnableMFADevice", mfa::enable),
+    ("DeactivateMFADevice", mfa::deactivate),
+    ("DeleteVirtualMFADevice", mfa::delete_virtual),
+    ("ListMFADevices", mfa::list),
+    ("ListVirtualMFADevices", mfa::list_virtual),
     // server certificates
     ("UploadServerCertificate", server_certificates::upload),
     ("GetServerCertificate", server_certificates::get),

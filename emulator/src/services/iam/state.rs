@@ -64,6 +64,8 @@ pub(crate) struct User {
     pub login_profile: Option<LoginProfile>,
     pub access_keys: Vec<AccessKey>,
     pub service_credentials: Vec<ServiceCredential>,
+    /// Serial numbers of the MFA devices enabled for the user.
+    pub mfa_devices: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -204,6 +206,14 @@ pub(crate) struct ServerCertificate {
     pub tags: Tags,
 }
 
+#[derive(Debug)]
+pub(crate) struct VirtualMfaDevice {
+    /// Lowercased name of the user it is enabled for.
+    pub user: Option<String>,
+    pub enabled: Option<String>,
+    pub tags: Tags,
+}
+
 /// All IAM state of one account.
 #[derive(Default, Debug)]
 pub(crate) struct Account {
@@ -217,6 +227,8 @@ pub(crate) struct Account {
     pub usage: HashMap<String, Usage>,
     pub instance_profiles: BTreeMap<String, InstanceProfile>,
     pub server_certificates: BTreeMap<String, ServerCertificate>,
+    /// Virtual MFA devices by serial number (ARN).
+    pub mfa_devices: BTreeMap<String, VirtualMfaDevice>,
     /// By ARN.
     pub oidc_providers: BTreeMap<String, OidcProvider>,
     /// By ARN.

@@ -310,7 +310,7 @@ fn every_listed_operation_is_handled() {
             }
         }
     }
-    let err = harness.iam("ListMFADevices", json!({})).unwrap_err();
+    let err = harness.iam("ListSSHPublicKeys", json!({})).unwrap_err();
     assert_eq!(err.status, 501);
 }
 
