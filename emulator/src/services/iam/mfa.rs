@@ -14,7 +14,7 @@ use crate::service::{AwsError, HandlerResult};
 
 const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-fn no_such_device(serial: &str) -> AwsError {
+pub(crate) fn no_such_device(serial: &str) -> AwsError {
     no_such_entity(format!(
         "VirtualMFADevice with serial number {serial} doesn't exist."
     ))
@@ -179,4 +179,25 @@ pub(crate) fn list_virtual(call: &Call) -> HandlerResult {
         })
         .collect();
     Ok(Value::Object(page(items, call.input, "VirtualMFADevices")?))
+}
+
+pub(crate) fn get(call: &Call) -> HandlerResult {
+    let serial = call.input.req("SerialNumber")?;
+    let account = call.account();
+    let account = account.read();
+    let device = account
+        .mfa_devices
+        .get(serial)
+        .filter(|d| d.user.is_some())
+        .ok_or_else(|| no_such_device(serial))?;
+    let user = device.user.as_ref().and_then(|u| account.users.get(u));
+    let mut out = Map::new();
+    if let Some(user) = user {
+        out.insert("UserName".into(), json!(user.name));
+    }
+    out.insert("SerialNumber".into(), json!(serial));
+    if let Some(enabled) = &device.enabled {
+        out.insert("EnableDate".into(), json!(enabled));
+    }
+    Ok(Value::Object(out))
 }

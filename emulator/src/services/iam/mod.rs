@@ -356,6 +356,16 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("DeleteVirtualMFADevice", mfa::delete_virtual),
     ("ListMFADevices", mfa::list),
     ("ListVirtualMFADevices", mfa::list_virtual),
+    ("GetMFADevice", mfa::get),
+    ("TagMFADevice", |call| {
+        tagging::tag(call, Taggable::MfaDevice)
+    }),
+    ("UntagMFADevice", |call| {
+        tagging::untag(call, Taggable::MfaDevice)
+    }),
+    ("ListMFADeviceTags", |call| {
+        tagging::list(call, Taggable::MfaDevice)
+    }),
     // server certificates
     ("UploadServerCertificate", server_certificates::upload),
     ("GetServerCertificate", server_certificates::get),
@@ -392,6 +402,14 @@ const HANDLERS: &[(&str, Handler)] = &[
     // policy simulation
     ("SimulatePrincipalPolicy", simulation::principal),
     ("SimulateCustomPolicy", simulation::custom),
+    (
+        "GetContextKeysForCustomPolicy",
+        simulation::context_keys_for_custom,
+    ),
+    (
+        "GetContextKeysForPrincipalPolicy",
+        simulation::context_keys_for_principal,
+    ),
 ];
 
 fn handler(operation: &str) -> Option<Handler> {

@@ -23,6 +23,7 @@ pub(crate) enum Taggable {
     OidcProvider,
     SamlProvider,
     ServerCertificate,
+    MfaDevice,
 }
 
 impl Taggable {
@@ -35,6 +36,7 @@ impl Taggable {
             Taggable::OidcProvider => "OpenIDConnectProviderArn",
             Taggable::SamlProvider => "SAMLProviderArn",
             Taggable::ServerCertificate => "ServerCertificateName",
+            Taggable::MfaDevice => "SerialNumber",
         }
     }
 
@@ -80,6 +82,11 @@ impl Taggable {
                 .get_mut(&k)
                 .map(|e| &mut e.tags)
                 .ok_or_else(|| super::server_certificates::no_such_certificate(id)),
+            Taggable::MfaDevice => account
+                .mfa_devices
+                .get_mut(id)
+                .map(|e| &mut e.tags)
+                .ok_or_else(|| super::mfa::no_such_device(id)),
         }
     }
 }
