@@ -78,7 +78,7 @@ fn policy_detail(policy: &ManagedPolicy, usage: Usage) -> Value {
     out
 }
 
-/// Everything in one answer (no pagination: IsTruncated is always false).
+/// Users, groups, roles and the policies in use, with their inline and attached policies.
 pub(crate) fn authorization_details(call: &Call) -> HandlerResult {
     let filters = call.input.strings("Filter");
     let wants = |f: &str| filters.is_empty() || filters.iter().any(|x| x == f);
@@ -172,7 +172,31 @@ pub(crate) fn authorization_details(call: &Call) -> HandlerResult {
     if wants("AWSManagedPolicy") || wants("LocalManagedPolicy") {
         out.insert("Policies".into(), Value::Array(policies));
     }
-    out.insert("IsTruncated".into(), json!(false));
+    paginate_details(out, call)
+}
+
+/// Marker/MaxItems over the concatenation of the detail lists, regrouped into their lists (a
+/// list requested but cut away stays present and empty).
+fn paginate_details(lists: Map<String, Value>, call: &Call) -> HandlerResult {
+    let mut tagged = Vec::new();
+    for (list, items) in &lists {
+        for item in items.as_array().into_iter().flatten() {
+            tagged.push(json!({"list": list, "item": item}));
+        }
+    }
+    let mut paged = page(tagged, call.input, "Items")?;
+    let mut out: Map<String, Value> = lists.keys().map(|k| (k.clone(), json!([]))).collect();
+    if let Some(Value::Array(items)) = paged.remove("Items") {
+        for entry in items {
+            let (Some(list), Some(item)) = (entry["list"].as_str(), entry.get("item")) else {
+                continue;
+            };
+            if let Some(Value::Array(target)) = out.get_mut(list) {
+                target.push(item.clone());
+            }
+        }
+    }
+    out.extend(paged);
     Ok(Value::Object(out))
 }
 
