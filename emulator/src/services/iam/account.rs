@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::errors::no_such_entity;
 use super::input::constraint_error;
-use super::pagination::page;
+use super::pagination::{page, page_lists};
 use super::policies::{attached_json, find};
 use super::state::{tags_json, ManagedPolicy, Permissions, Usage};
 use super::Call;
@@ -172,32 +172,7 @@ pub(crate) fn authorization_details(call: &Call) -> HandlerResult {
     if wants("AWSManagedPolicy") || wants("LocalManagedPolicy") {
         out.insert("Policies".into(), Value::Array(policies));
     }
-    paginate_details(out, call)
-}
-
-/// Marker/MaxItems over the concatenation of the detail lists, regrouped into their lists (a
-/// list requested but cut away stays present and empty).
-fn paginate_details(lists: Map<String, Value>, call: &Call) -> HandlerResult {
-    let mut tagged = Vec::new();
-    for (list, items) in &lists {
-        for item in items.as_array().into_iter().flatten() {
-            tagged.push(json!({"list": list, "item": item}));
-        }
-    }
-    let mut paged = page(tagged, call.input, "Items")?;
-    let mut out: Map<String, Value> = lists.keys().map(|k| (k.clone(), json!([]))).collect();
-    if let Some(Value::Array(items)) = paged.remove("Items") {
-        for entry in items {
-            let (Some(list), Some(item)) = (entry["list"].as_str(), entry.get("item")) else {
-                continue;
-            };
-            if let Some(Value::Array(target)) = out.get_mut(list) {
-                target.push(item.clone());
-            }
-        }
-    }
-    out.extend(paged);
-    Ok(Value::Object(out))
+    Ok(Value::Object(page_lists(out, call.input)?))
 }
 
 pub(crate) fn summary(call: &Call) -> HandlerResult {

@@ -9,7 +9,7 @@ use super::errors::{
     no_such_role, no_such_user, not_attachable, policy_not_found, unmodifiable,
 };
 use super::ids::{entity_id, now};
-use super::pagination::{page, path_matches};
+use super::pagination::{page, page_lists, path_matches};
 use super::policy_document::{validate, Kind};
 use super::state::{key, Account, Document, ManagedPolicy, Permissions, PolicyVersion};
 use super::tagging::read_tags;
@@ -510,10 +510,9 @@ pub(crate) fn list_entities(call: &Call) -> HandlerResult {
         .filter(|r| wants("Role") && in_path(&r.path) && uses(&r.permissions, r.boundary.as_ref()))
         .map(|r| json!({"RoleName": r.name, "RoleId": r.id}))
         .collect();
-    Ok(json!({
-        "PolicyGroups": groups,
-        "PolicyUsers": users,
-        "PolicyRoles": roles,
-        "IsTruncated": false,
-    }))
+    let mut lists = serde_json::Map::new();
+    lists.insert("PolicyGroups".into(), Value::Array(groups));
+    lists.insert("PolicyUsers".into(), Value::Array(users));
+    lists.insert("PolicyRoles".into(), Value::Array(roles));
+    Ok(Value::Object(page_lists(lists, call.input)?))
 }
