@@ -67,3 +67,32 @@ pub(crate) fn page(
 pub(crate) fn path_matches(path: &str, input: Input) -> bool {
     path.starts_with(input.str("PathPrefix").unwrap_or("/"))
 }
+
+/// Marker/MaxItems over several lists answered together (GetAccountAuthorizationDetails,
+/// ListEntitiesForPolicy): items are counted across the lists in order and regrouped; a list
+/// cut away entirely stays present and empty.
+pub(crate) fn page_lists(
+    lists: Map<String, Value>,
+    input: Input,
+) -> Result<Map<String, Value>, AwsError> {
+    let mut tagged = Vec::new();
+    for (list, items) in &lists {
+        for item in items.as_array().into_iter().flatten() {
+            tagged.push(json!({"list": list, "item": item}));
+        }
+    }
+    let mut paged = page(tagged, input, "Items")?;
+    let mut out: Map<String, Value> = lists.keys().map(|k| (k.clone(), json!([]))).collect();
+    if let Some(Value::Array(items)) = paged.remove("Items") {
+        for entry in items {
+            let (Some(list), Some(item)) = (entry["list"].as_str(), entry.get("item")) else {
+                continue;
+            };
+            if let Some(Value::Array(target)) = out.get_mut(list) {
+                target.push(item.clone());
+            }
+        }
+    }
+    out.extend(paged);
+    Ok(out)
+}

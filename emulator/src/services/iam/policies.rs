@@ -9,7 +9,7 @@ use super::errors::{
     no_such_role, no_such_user, not_attachable, policy_not_found, unmodifiable,
 };
 use super::ids::{entity_id, now};
-use super::pagination::{page, path_matches};
+use super::pagination::{page, page_lists, path_matches};
 use super::policy_document::{validate, Kind};
 use super::state::{key, Account, Document, ManagedPolicy, Permissions, PolicyVersion};
 use super::tagging::read_tags;
@@ -134,6 +134,34 @@ pub(crate) fn find<'a>(account: &'a Account, arn: &str) -> Option<&'a ManagedPol
     account.policies.get(&key(name)).filter(|p| p.arn == arn)
 }
 
+/// Can this ARN be attached? Known policies can. AWS has far more managed policies than the
+/// bundled catalogue, so an AWS managed ARN whose name the catalogue does not know is accepted
+/// too; a known name at the wrong path (a common mistake) is not.
+fn attachable(account: &Account, arn: &str) -> bool {
+    if find(account, arn).is_some() {
+        return true;
+    }
+    if !is_aws_managed(arn) {
+        return false;
+    }
+    let name = arn.rsplit('/').next().unwrap_or(arn);
+    !catalog().values().any(|p| p.name == name)
+}
+
+/// A policy's path, from the policy or (for AWS managed policies not bundled) from its ARN.
+fn policy_path(account: &Account, arn: &str) -> String {
+    match find(account, arn) {
+        Some(policy) => policy.path.clone(),
+        None => {
+            let resource = arn.split_once(":policy").map_or("/", |(_, r)| r);
+            match resource.rfind('/') {
+                Some(end) => resource[..=end].to_string(),
+                None => "/".to_string(),
+            }
+        }
+    }
+}
+
 fn find_local_mut<'a>(account: &'a mut Account, arn: &str) -> Option<&'a mut ManagedPolicy> {
     let name = arn.rsplit('/').next()?;
     account
@@ -151,12 +179,17 @@ pub(crate) fn adjust_usage(account: &mut Account, arn: &str, attachments: i64, b
 
 /// A permissions boundary must name an existing managed policy.
 pub(crate) fn require_boundary_policy(account: &Account, arn: &str) -> Result<(), AwsError> {
-    check_arn(arn)?;
-    match find(account, arn) {
-        Some(_) => Ok(()),
-        None => Err(no_such_entity(format!(
+    if !arn.contains(":policy/") {
+        return Err(super::errors::invalid_input(format!(
+            "ARN {arn} is not valid."
+        )));
+    }
+    if attachable(account, arn) {
+        Ok(())
+    } else {
+        Err(no_such_entity(format!(
             "Scope ARN: {arn} does not exist or is not attachable."
-        ))),
+        )))
     }
 }
 
@@ -197,9 +230,11 @@ pub(crate) fn create(call: &Call) -> HandlerResult {
         next_version: 2,
         tags,
     };
+    // CreatePolicy answers without the description (GetPolicy has it) and with tags only if any.
     let mut rendered = policy.to_json(Default::default(), true);
-    if policy.tags.is_empty() {
-        if let Some(out) = rendered.as_object_mut() {
+    if let Some(out) = rendered.as_object_mut() {
+        out.remove("Description");
+        if policy.tags.is_empty() {
             out.remove("Tags");
         }
     }
@@ -342,9 +377,28 @@ pub(crate) fn delete_version(call: &Call) -> HandlerResult {
     Ok(json!({}))
 }
 
+/// `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`
+fn valid_version_id(id: &str) -> bool {
+    let Some(rest) = id.strip_prefix('v') else {
+        return false;
+    };
+    let (number, suffix) = rest.split_once('.').unwrap_or((rest, ""));
+    !number.is_empty()
+        && !number.starts_with('0')
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 pub(crate) fn set_default_version(call: &Call) -> HandlerResult {
     let arn = policy_arn(call)?;
     let version_id = call.input.req("VersionId")?;
+    if !valid_version_id(version_id) {
+        return Err(AwsError::validation(
+            "1 validation error detected: Value at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
+        ));
+    }
     let account = call.account();
     let mut account = account.write();
     let policy = find_local_mut(&mut account, arn).ok_or_else(|| policy_not_found(arn))?;
@@ -362,7 +416,7 @@ pub(crate) fn attach(call: &Call, principal: Principal) -> HandlerResult {
     let account = call.account();
     let mut account = account.write();
     principal.permissions(&account, name)?;
-    if find(&account, arn).is_none() {
+    if !attachable(&account, arn) {
         return Err(not_attachable(arn));
     }
     let permissions = principal.permissions_mut(&mut account, name)?;
@@ -412,7 +466,7 @@ pub(crate) fn list_attached(call: &Call, principal: Principal) -> HandlerResult 
     let arns: Vec<String> = permissions
         .attached
         .iter()
-        .filter(|arn| find(&account, arn).is_some_and(|p| p.path.starts_with(prefix)))
+        .filter(|arn| policy_path(&account, arn).starts_with(prefix))
         .cloned()
         .collect();
     Ok(Value::Object(page(
@@ -456,10 +510,9 @@ pub(crate) fn list_entities(call: &Call) -> HandlerResult {
         .filter(|r| wants("Role") && in_path(&r.path) && uses(&r.permissions, r.boundary.as_ref()))
         .map(|r| json!({"RoleName": r.name, "RoleId": r.id}))
         .collect();
-    Ok(json!({
-        "PolicyGroups": groups,
-        "PolicyUsers": users,
-        "PolicyRoles": roles,
-        "IsTruncated": false,
-    }))
+    let mut lists = serde_json::Map::new();
+    lists.insert("PolicyGroups".into(), Value::Array(groups));
+    lists.insert("PolicyUsers".into(), Value::Array(users));
+    lists.insert("PolicyRoles".into(), Value::Array(roles));
+    Ok(Value::Object(page_lists(lists, call.input)?))
 }

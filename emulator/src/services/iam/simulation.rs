@@ -431,3 +431,54 @@ mod tests {
         assert!(wildcard("*", "", false));
     }
 }
+
+/// The condition keys the policies use, each once (first spelling kept), in document order.
+fn context_keys(sources: &[Source]) -> Value {
+    let mut keys: Vec<String> = Vec::new();
+    for source in sources {
+        let Ok(document) = serde_json::from_str::<Value>(&source.text) else {
+            continue;
+        };
+        let statements: Vec<&Value> = match document.get("Statement") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(one @ Value::Object(_)) => vec![one],
+            _ => Vec::new(),
+        };
+        for condition in statements
+            .iter()
+            .filter_map(|s| s.get("Condition")?.as_object())
+        {
+            for entries in condition.values().filter_map(Value::as_object) {
+                for key in entries.keys() {
+                    if !keys.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                        keys.push(key.clone());
+                    }
+                }
+            }
+        }
+    }
+    json!({"ContextKeyNames": keys})
+}
+
+pub(crate) fn context_keys_for_custom(call: &Call) -> HandlerResult {
+    let sources = input_sources(call);
+    if sources.is_empty() {
+        return Err(super::input::constraint_error(
+            None,
+            "PolicyInputList",
+            "Member must not be null",
+        ));
+    }
+    Ok(context_keys(&sources))
+}
+
+pub(crate) fn context_keys_for_principal(call: &Call) -> HandlerResult {
+    let arn = call.input.req("PolicySourceArn")?;
+    let account = call.account();
+    let mut sources = {
+        let account = account.read();
+        sources_of(&account, arn)?
+    };
+    sources.extend(input_sources(call));
+    Ok(context_keys(&sources))
+}

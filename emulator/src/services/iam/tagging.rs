@@ -22,6 +22,8 @@ pub(crate) enum Taggable {
     InstanceProfile,
     OidcProvider,
     SamlProvider,
+    ServerCertificate,
+    MfaDevice,
 }
 
 impl Taggable {
@@ -33,6 +35,8 @@ impl Taggable {
             Taggable::InstanceProfile => "InstanceProfileName",
             Taggable::OidcProvider => "OpenIDConnectProviderArn",
             Taggable::SamlProvider => "SAMLProviderArn",
+            Taggable::ServerCertificate => "ServerCertificateName",
+            Taggable::MfaDevice => "SerialNumber",
         }
     }
 
@@ -73,6 +77,16 @@ impl Taggable {
                 .get_mut(id)
                 .map(|e| &mut e.tags)
                 .ok_or_else(|| super::providers::no_such_saml(id)),
+            Taggable::ServerCertificate => account
+                .server_certificates
+                .get_mut(&k)
+                .map(|e| &mut e.tags)
+                .ok_or_else(|| super::server_certificates::no_such_certificate(id)),
+            Taggable::MfaDevice => account
+                .mfa_devices
+                .get_mut(id)
+                .map(|e| &mut e.tags)
+                .ok_or_else(|| super::mfa::no_such_device(id)),
         }
     }
 }
@@ -81,50 +95,65 @@ fn valid_key_char(c: char) -> bool {
     c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
 }
 
+/// One tag's key and value against the model's constraints; `position` is 1-based.
+pub(crate) fn check_tag(position: usize, key: &str, value: &str) -> Result<(), AwsError> {
+    let member = format!("tags.{position}.member.key");
+    if key.is_empty() || key.chars().count() > 128 {
+        return Err(constraint_error(
+            Some(key),
+            &member,
+            if key.is_empty() {
+                "Member must have length greater than or equal to 1"
+            } else {
+                "Member must have length less than or equal to 128"
+            },
+        ));
+    }
+    if !key.chars().all(valid_key_char) {
+        return Err(constraint_error(
+            Some(key),
+            &member,
+            "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+        ));
+    }
+    if value.chars().count() > 256 {
+        return Err(constraint_error(
+            Some(value),
+            &format!("tags.{position}.member.value"),
+            "Member must have length less than or equal to 256",
+        ));
+    }
+    Ok(())
+}
+
 /// The request's `Tags` member, validated.
 pub(crate) fn read_tags(input: Input) -> Result<Tags, AwsError> {
     let Some(Value::Array(items)) = input.get("Tags") else {
         return Ok(Vec::new());
     };
+    if items.len() > MAX_TAGS {
+        return Err(AwsError::validation(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50",
+        ));
+    }
     let mut tags: Tags = Vec::with_capacity(items.len());
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         let tag_key = item.get("Key").and_then(Value::as_str);
         let value = item.get("Value").and_then(Value::as_str);
         let (Some(tag_key), Some(value)) = (tag_key, value) else {
             return Err(constraint_error(
                 None,
-                "Tags.member.key",
+                &format!("tags.{}.member.key", i + 1),
                 "Member must not be null",
             ));
         };
-        if tag_key.is_empty()
-            || tag_key.chars().count() > 128
-            || !tag_key.chars().all(valid_key_char)
-        {
-            return Err(constraint_error(
-                Some(tag_key),
-                "tags.member.key",
-                "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
-            ));
-        }
-        if value.chars().count() > 256 {
-            return Err(constraint_error(
-                Some(value),
-                "tags.member.value",
-                "Member must have length less than or equal to 256",
-            ));
-        }
+        check_tag(i + 1, tag_key, value)?;
         if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(tag_key)) {
             return Err(invalid_input(
                 "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
             ));
         }
         tags.push((tag_key.to_string(), value.to_string()));
-    }
-    if tags.len() > MAX_TAGS {
-        return Err(limit_exceeded(format!(
-            "Cannot exceed quota for TagsPerEntity: {MAX_TAGS}"
-        )));
     }
     Ok(tags)
 }
@@ -146,9 +175,9 @@ pub(crate) fn tag(call: &Call, kind: Taggable) -> HandlerResult {
         }
     }
     if merged.len() > MAX_TAGS {
-        return Err(limit_exceeded(format!(
-            "Cannot exceed quota for TagsPerEntity: {MAX_TAGS}"
-        )));
+        return Err(limit_exceeded(
+            "The number of tags has reached the maximum limit.",
+        ));
     }
     *tags = merged;
     Ok(json!({}))

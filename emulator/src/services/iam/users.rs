@@ -68,6 +68,7 @@ pub(crate) fn create(call: &Call) -> HandlerResult {
         login_profile: None,
         access_keys: Vec::new(),
         service_credentials: Vec::new(),
+        mfa_devices: Vec::new(),
     };
     let out = json!({"User": user.to_json(View::Created)});
     account.users.insert(key(name), user);
@@ -173,12 +174,14 @@ pub(crate) fn delete(call: &Call) -> HandlerResult {
     let user = user(&account, name)?;
     let conflict = if user.login_profile.is_some() {
         Some("Cannot delete entity, must delete login profile first.")
+    } else if !user.mfa_devices.is_empty() {
+        Some("Cannot delete entity, must delete MFA device first.")
     } else if !user.access_keys.is_empty() {
         Some("Cannot delete entity, must delete access keys first.")
-    } else if !user.permissions.inline.is_empty() {
-        Some("Cannot delete entity, must delete policies first.")
     } else if !user.permissions.attached.is_empty() {
         Some("Cannot delete entity, must detach all policies first.")
+    } else if !user.permissions.inline.is_empty() {
+        Some("Cannot delete entity, must delete policies first.")
     } else if !user.service_credentials.is_empty() || !user.groups.is_empty() {
         Some("Cannot delete entity, must remove referenced objects first.")
     } else {

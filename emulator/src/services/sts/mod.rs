@@ -7,7 +7,7 @@
 mod federation;
 mod trust;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use super::iam::input::{constraint_error, is_name_char, Input};
+use super::iam::tagging::check_tag;
 use super::iam::{
     access_key_id, random_token, secret_access_key, state_for, timestamp, IamState, RoleInfo,
 };
@@ -39,6 +40,15 @@ pub struct Sts {
     shared: Arc<Shared>,
     /// Keys this service registered, forgotten on reset.
     issued: Mutex<HashSet<String>>,
+    /// Session tags of tagged sessions, by their access key id.
+    sessions: Mutex<HashMap<String, SessionTags>>,
+}
+
+/// The tags a session carries and which of them pass on to chained sessions (keys lowercased).
+#[derive(Clone, Default)]
+struct SessionTags {
+    tags: Vec<(String, String)>,
+    transitive: Vec<String>,
 }
 
 impl Sts {
@@ -46,6 +56,7 @@ impl Sts {
         Sts {
             shared,
             issued: Mutex::new(HashSet::new()),
+            sessions: Mutex::new(HashMap::new()),
         }
     }
 
@@ -202,8 +213,27 @@ pub(crate) fn packed_policy_size(input: Input) -> Result<Option<i64>, AwsError> 
     ))
 }
 
-/// Session tags and transitive keys: case-insensitively unique, transitive keys among them.
-fn check_session_tags(input: Input) -> Result<(), AwsError> {
+/// The request's session tags as (key, value).
+fn requested_tags(input: Input) -> Vec<(String, String)> {
+    match input.get("Tags") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|t| {
+                let key = t.get("Key")?.as_str()?;
+                let value = t.get("Value").and_then(Value::as_str).unwrap_or_default();
+                Some((key.to_string(), value.to_string()))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Session tags and transitive keys: case-insensitively unique, not overriding a transitive tag
+/// of the calling session, transitive keys among the tags.
+fn check_session_tags(input: Input, inherited_transitive: &[String]) -> Result<(), AwsError> {
+    for (i, (key, value)) in requested_tags(input).iter().enumerate() {
+        check_tag(i + 1, key, value)?;
+    }
     let tags: Vec<&str> = match input.get("Tags") {
         Some(Value::Array(items)) => items
             .iter()
@@ -223,6 +253,14 @@ fn check_session_tags(input: Input) -> Result<(), AwsError> {
             None,
             "Tags",
             "Member must have length less than or equal to 50",
+        ));
+    }
+    if tags
+        .iter()
+        .any(|k| inherited_transitive.contains(&k.to_ascii_lowercase()))
+    {
+        return Err(invalid_parameter(
+            "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
         ));
     }
     for key in input.strings("TransitiveTagKeys") {
@@ -252,6 +290,35 @@ pub(crate) fn role_account(role: &RoleInfo) -> &str {
 }
 
 impl Sts {
+    /// Keep a new session's tags: the requested ones plus the calling session's transitive tags,
+    /// which stay transitive.
+    fn remember_session_tags(&self, credentials: &Value, input: Input, inherited: SessionTags) {
+        let Some(key_id) = credentials.get("AccessKeyId").and_then(Value::as_str) else {
+            return;
+        };
+        let mut session = SessionTags {
+            tags: requested_tags(input),
+            transitive: input
+                .strings("TransitiveTagKeys")
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect(),
+        };
+        for key in &inherited.transitive {
+            if let Some(tag) = inherited
+                .tags
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            {
+                session.tags.push(tag.clone());
+            }
+            session.transitive.push(key.clone());
+        }
+        if !session.tags.is_empty() {
+            self.sessions.lock().insert(key_id.to_string(), session);
+        }
+    }
+
     fn get_caller_identity(&self, ctx: &RequestContext) -> HandlerResult {
         Ok(json!({
             "UserId": ctx.caller.user_id,
@@ -264,7 +331,13 @@ impl Sts {
         let session = session_name(input, "RoleSessionName", 64)?;
         let role_arn = input.req("RoleArn")?;
         check_arn(role_arn)?;
-        check_session_tags(input)?;
+        let inherited = self
+            .sessions
+            .lock()
+            .get(&ctx.caller.access_key_id)
+            .cloned()
+            .unwrap_or_default();
+        check_session_tags(input, &inherited.transitive)?;
         let packed = packed_policy_size(input)?;
         let denied = || {
             access_denied(format!(
@@ -292,6 +365,7 @@ impl Sts {
         let seconds = duration(input, 3600, max, over_max)?;
         let (arn, user_id, user_json) = assumed_role_user(&role, session);
         let issued = self.issue(role_account(&role), &arn, &user_id, seconds);
+        self.remember_session_tags(&issued, input, inherited);
         let mut out = Map::new();
         out.insert("Credentials".into(), issued);
         out.insert("AssumedRoleUser".into(), user_json);
@@ -329,7 +403,7 @@ impl Sts {
 
     fn get_federation_token(&self, ctx: &RequestContext, input: Input) -> HandlerResult {
         let name = session_name(input, "Name", 32)?;
-        check_session_tags(input)?;
+        check_session_tags(input, &[])?;
         let seconds = duration(
             input,
             43200,
@@ -395,6 +469,7 @@ impl Service for Sts {
     }
 
     fn reset(&self) {
+        self.sessions.lock().clear();
         let issued = std::mem::take(&mut *self.issued.lock());
         let mut credentials = self.shared.credentials.write();
         for key in issued {

@@ -51,9 +51,14 @@ fn names_caller(entry: &str, caller: &Caller) -> bool {
 fn statement_names_caller(statement: &Value, caller: &Caller) -> bool {
     match statement.get("Principal") {
         Some(Value::String(s)) => s == "*",
-        Some(Value::Object(principals)) => strings(principals.get("AWS"))
-            .iter()
-            .any(|entry| names_caller(entry, caller)),
+        Some(Value::Object(principals)) => {
+            strings(principals.get("AWS"))
+                .iter()
+                .any(|entry| names_caller(entry, caller))
+                // In-process callers acting for a service (the Lambda runtime assuming a
+                // function's role) present the service principal as their ARN.
+                || strings(principals.get("Service")).contains(&caller.arn.as_str())
+        }
         _ => false,
     }
 }
