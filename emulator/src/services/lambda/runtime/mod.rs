@@ -233,12 +233,17 @@ impl Runtimes {
                 runtime_dir.join("python").display().to_string(),
             );
             let exe = self.executables.python(&spec.runtime)?;
+            // -S: no site processing at start (see the bootstrap, which adds site-packages
+            // itself); .pth files would cost more than the rest of a cold start.
             (
                 exe,
-                vec![runtime_dir
-                    .join("python/bootstrap.py")
-                    .display()
-                    .to_string()],
+                vec![
+                    "-S".to_string(),
+                    runtime_dir
+                        .join("python/bootstrap.py")
+                        .display()
+                        .to_string(),
+                ],
             )
         } else if spec.runtime.starts_with("nodejs") {
             let major = spec
