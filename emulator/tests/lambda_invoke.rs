@@ -375,6 +375,31 @@ async fn concurrent_invocations_use_separate_environments() {
         "ran in parallel: {a} {b}"
     );
     assert!(l.idle_environments() >= 2);
+
+    // Reserved concurrency 1: a second call while one runs is throttled as on AWS.
+    call(
+        &l,
+        "PutFunctionConcurrency",
+        json!({"FunctionName": name, "ReservedConcurrentExecutions": 1}),
+    )
+    .await
+    .unwrap();
+    let (a, b) = tokio::join!(call(&l, "Invoke", json!({"FunctionName": name})), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        call(&l, "Invoke", json!({"FunctionName": name})).await
+    });
+    assert!(a.is_ok());
+    let err = b.unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.status),
+        ("TooManyRequestsException", 429)
+    );
+    assert!(
+        call(&l, "Invoke", json!({"FunctionName": name}))
+            .await
+            .is_ok(),
+        "the slot is free again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
