@@ -105,13 +105,16 @@ pub struct Runtimes {
     code_dirs: Mutex<HashMap<(u64, Vec<u64>), PathBuf>>,
     executables: executables::Resolver,
     /// Running invocations per (account, region, function), for reserved concurrency.
-    in_flight: Arc<Mutex<HashMap<(String, String, String), i64>>>,
+    in_flight: InFlightCounts,
 }
+
+/// Running invocations per (account, region, function).
+type InFlightCounts = Arc<Mutex<HashMap<(String, String, String), i64>>>;
 
 /// Counts one running invocation; the count drops when the invocation ends, even if its
 /// future is cancelled.
 struct InFlight {
-    map: Arc<Mutex<HashMap<(String, String, String), i64>>>,
+    map: InFlightCounts,
     key: (String, String, String),
 }
 
