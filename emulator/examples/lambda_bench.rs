@@ -9,7 +9,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use paritytest_emulator::{Config, Emulator};
+use paritytest_emulator::{Config, Emulator, Service};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -217,7 +217,30 @@ async fn handler_cost() {
         .unwrap();
     }
     println!(
-        "GetFunction handler: {:.1} us/call",
+        "GetFunction through Emulator::call: {:.1} us/call",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+    // The Lambda handler alone, without the router and model lookups.
+    let lambda = paritytest_emulator::services::lambda::Lambda::new(emu.shared().clone());
+    let mut create_ctx = ctx.clone();
+    create_ctx.operation = "CreateFunction".into();
+    lambda
+        .handle(
+            &create_ctx,
+            serde_json::json!({"FunctionName": FUNCTION, "Runtime": "python3.12", "Handler": "index.handler",
+                "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": echo_zip()}}),
+        )
+        .await
+        .unwrap();
+    let t = Instant::now();
+    for _ in 0..n {
+        lambda
+            .handle(&ctx, serde_json::json!({"FunctionName": FUNCTION}))
+            .await
+            .unwrap();
+    }
+    println!(
+        "GetFunction Lambda handler alone: {:.1} us/call",
         t.elapsed().as_secs_f64() * 1e6 / n as f64
     );
     let t = Instant::now();
