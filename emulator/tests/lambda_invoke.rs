@@ -375,6 +375,31 @@ async fn concurrent_invocations_use_separate_environments() {
         "ran in parallel: {a} {b}"
     );
     assert!(l.idle_environments() >= 2);
+
+    // Reserved concurrency 1: a second call while one runs is throttled as on AWS.
+    call(
+        &l,
+        "PutFunctionConcurrency",
+        json!({"FunctionName": name, "ReservedConcurrentExecutions": 1}),
+    )
+    .await
+    .unwrap();
+    let (a, b) = tokio::join!(call(&l, "Invoke", json!({"FunctionName": name})), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        call(&l, "Invoke", json!({"FunctionName": name})).await
+    });
+    assert!(a.is_ok());
+    let err = b.unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.status),
+        ("TooManyRequestsException", 429)
+    );
+    assert!(
+        call(&l, "Invoke", json!({"FunctionName": name}))
+            .await
+            .is_ok(),
+        "the slot is free again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -628,11 +653,7 @@ async fn layers_are_on_the_import_path() {
 fn process_alive(pid: i64) -> bool {
     // A zombie (reaped later by tokio) counts as gone.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.split_whitespace()
-                .nth(2)
-                .is_some_and(|state| state == "Z")
-        })
+        .map(|s| s.split_whitespace().nth(2) != Some("Z"))
         .unwrap_or(false)
 }
 
@@ -737,4 +758,57 @@ async fn unsupported_runtime_answers_clearly() {
         p["errorMessage"].as_str().unwrap().contains("java21"),
         "{p}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_layers_and_custom_runtime_bootstrap() {
+    let l = lambda();
+    let layer = call(&l, "PublishLayerVersion", json!({"LayerName": uid("nodelayer"),
+        "Content": {"ZipFile": zip_b64(&[("nodejs/node_modules/greet/index.js", "module.exports = () => 'hi from layer';\n")])}})).await.unwrap();
+    let name = uid("nodelayer-fn");
+    create(
+        &l,
+        &name,
+        "nodejs20.x",
+        "index.handler",
+        &[(
+            "index.js",
+            "const greet = require('greet');\nexports.handler = async () => greet();\n",
+        )],
+        json!({"Layers": [layer["LayerVersionArn"]]}),
+    )
+    .await;
+    assert_eq!(
+        payload(&invoke(&l, json!({"FunctionName": name})).await),
+        json!("hi from layer")
+    );
+
+    // A provided.al2023 function brings its own bootstrap speaking the Runtime API (here a shell
+    // script with curl): the emulator's Runtime API is the real protocol.
+    let bootstrap = r#"#!/bin/bash
+set -euo pipefail
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+while true; do
+  HEADERS=$(mktemp)
+  EVENT=$(curl -sS -D "$HEADERS" "$API/invocation/next")
+  ID=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | tr -d '\r' | cut -d' ' -f2)
+  curl -sS -X POST "$API/invocation/$ID/response" -d "{\"custom\": $EVENT}" > /dev/null
+done
+"#;
+    let name = uid("custom");
+    create(
+        &l,
+        &name,
+        "provided.al2023",
+        "unused",
+        &[("bootstrap", bootstrap)],
+        json!({}),
+    )
+    .await;
+    let out = invoke(
+        &l,
+        json!({"FunctionName": name, "Payload": b64(r#"{"n": 1}"#)}),
+    )
+    .await;
+    assert_eq!(payload(&out), json!({"custom": {"n": 1}}), "{out}");
 }

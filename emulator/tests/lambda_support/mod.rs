@@ -16,7 +16,24 @@ pub const REGION: &str = "us-east-1";
 pub const ROLE: &str = "arn:aws:iam::111111111111:role/lambda-role";
 
 pub fn lambda() -> Lambda {
+    ensure_runtimes();
     Lambda::new(Arc::new(Shared::new(Config::default())))
+}
+
+/// Install python3 / node when missing (scripts/setup-runtimes is idempotent and quick when
+/// both are there), once per test binary.
+pub fn ensure_runtimes() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/setup-runtimes");
+        let status = std::process::Command::new("bash")
+            .arg(&script)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(status.success(), "{} failed", script.display());
+    });
 }
 
 pub fn ctx(operation: &str) -> RequestContext {
