@@ -7,7 +7,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::events::Reporter;
 use crate::exit::Exit;
-use crate::report::{human::Human, json::Json, junit::Junit, ReportSpec};
+use crate::report::{
+    human::Human, json::Json, junit::Junit, metrics::MetricsReport, parity::ParitySummary,
+    ReportSpec,
+};
 use crate::runner::{self, RunOptions, Selection};
 use crate::scenario::LoadOptions;
 use crate::snapshots::SnapshotMode;
@@ -37,6 +40,13 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CoverageFormat {
+    Terminal,
+    Markdown,
+    Html,
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,6 +116,10 @@ pub enum Command {
         /// Account id the transformers replace (default: the target's).
         #[arg(long)]
         account_id: Option<String>,
+        /// Write parity metrics (calls, input members, error codes per operation) to FILE, for
+        /// `paritytest coverage`.
+        #[arg(long, value_name = "FILE")]
+        metrics: Option<PathBuf>,
     },
     /// List the selected scenarios (id, file:line, tags).
     List {
@@ -121,6 +135,25 @@ pub enum Command {
     Schema,
     /// List dispatchable operations, those left out, and which the emulator implements.
     Operations,
+    /// Show coverage from metrics files of `run --metrics`: per service, operations in the model,
+    /// implemented by the emulator, exercised by scenarios, verified against AWS recordings.
+    Coverage {
+        /// Metrics files (several, e.g. CI shards, are added up).
+        #[arg(required = true)]
+        metrics: Vec<PathBuf>,
+        /// terminal, markdown or html (a self-contained page).
+        #[arg(long, value_enum, default_value = "terminal")]
+        format: CoverageFormat,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// One line per implemented or exercised operation (terminal format).
+        #[arg(long)]
+        detail: bool,
+        /// Colour: auto (terminal and no NO_COLOR), always, never.
+        #[arg(long, value_enum, default_value = "auto")]
+        color: ColorChoice,
+    },
     /// Run the emulator as a standalone server.
     Emulator {
         #[arg(long, default_value = "127.0.0.1")]
@@ -203,14 +236,26 @@ async fn dispatch(cli: Cli) -> Exit {
             report,
             color,
             account_id,
+            metrics,
         } => {
             let scenarios = match load(&select) {
                 Ok(s) => s,
                 Err(e) => return e,
             };
             let color = use_color(color);
-            let mut reporters: Vec<Box<dyn Reporter>> =
-                vec![Box::new(Human::new(std::io::stdout(), color))];
+            // The parity summary prints before the human summary, whose closing line stays last.
+            let mut reporters: Vec<Box<dyn Reporter>> = vec![
+                Box::new(ParitySummary::new(select.recordings.clone())),
+                Box::new(Human::new(std::io::stdout(), color)),
+            ];
+            if let Some(path) = metrics {
+                let label = match &target {
+                    TargetSpec::Emulator => "emulator".to_string(),
+                    TargetSpec::Aws => "aws".to_string(),
+                    TargetSpec::Endpoint(url) => format!("endpoint={url}"),
+                };
+                reporters.push(Box::new(MetricsReport::new(path, &label)));
+            }
             for r in report {
                 reporters.push(match r {
                     ReportSpec::Junit(p) => Box::new(Junit::new(p)),
@@ -267,6 +312,19 @@ async fn dispatch(cli: Cli) -> Exit {
             crate::operations::print();
             Exit::Passed
         }
+        Command::Coverage {
+            metrics,
+            format,
+            output,
+            detail,
+            color,
+        } => crate::coverage::command(
+            &metrics,
+            format,
+            output.as_deref(),
+            detail,
+            use_color(color),
+        ),
         Command::Emulator { host, port } => crate::operations::serve_emulator(&host, port).await,
     }
 }

@@ -59,6 +59,26 @@ pub enum Verdict {
     Skipped(String),
 }
 
+/// One operation call a scenario made (steps, waits and cleanups alike), for parity metrics.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub service: String,
+    pub operation: String,
+    pub input: Value,
+    pub status: u16,
+    pub error_code: Option<String>,
+}
+
+/// How a scenario stands against its expected snapshot entry, for the parity summary.
+#[derive(Debug, Clone, Default)]
+pub struct ParityFacts {
+    /// The expected entry exists and was validated against real AWS.
+    pub expected_from_aws: bool,
+    pub match_points: usize,
+    pub match_points_failed: usize,
+    pub skip_paths: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct ScenarioResult {
     pub id: String,
@@ -70,6 +90,9 @@ pub struct ScenarioResult {
     pub cleanup_failures: Vec<StepFailure>,
     pub snapshot: SnapshotStatus,
     pub duration: Duration,
+    /// Every call made, in order.
+    pub calls: Vec<CallRecord>,
+    pub parity: ParityFacts,
 }
 
 pub struct RunEnv<'a> {
@@ -86,6 +109,8 @@ struct Run<'a> {
     session: Option<paritytest_snapshot::Session>,
     /// Cleanup steps with the variables at registration.
     cleanups: Vec<(Step, Context)>,
+    /// Calls made so far (a Mutex because `send` borrows the run immutably while it awaits).
+    calls: std::sync::Mutex<Vec<CallRecord>>,
 }
 
 fn fail(step: &Step, message: impl Into<String>) -> StepFailure {
@@ -108,6 +133,8 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
         cleanup_failures: Vec::new(),
         snapshot: SnapshotStatus::None,
         duration: Duration::ZERO,
+        calls: Vec::new(),
+        parity: ParityFacts::default(),
     };
     if let Some(reason) = &sc.skip_reason {
         result.verdict = Verdict::Skipped(reason.clone());
@@ -131,6 +158,7 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
         },
         session: None,
         cleanups: Vec::new(),
+        calls: Default::default(),
     };
     run.ctx.vars.insert(
         "account_id".into(),
@@ -195,6 +223,7 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
                 env.mode,
                 durations,
                 env.color,
+                &mut result.parity,
             ) {
                 Ok(status) => result.snapshot = status,
                 Err(message) => {
@@ -209,7 +238,11 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
     }
     if !result.failures.is_empty() || !result.cleanup_failures.is_empty() {
         result.verdict = Verdict::Failed;
+        if result.parity.match_points == 0 && sc.has_match_points() {
+            result.parity = snapshots::facts_without_verify(sc);
+        }
     }
+    result.calls = std::mem::take(run.calls.get_mut().unwrap_or_else(|e| e.into_inner()));
     result.duration = started.elapsed();
     result
 }
@@ -346,10 +379,26 @@ impl Run<'_> {
         input: &Value,
     ) -> Result<Outcome, StepFailure> {
         let call = crate::dispatch::call(&self.env.target.clients, service, operation, input);
-        tokio::select! {
+        let outcome = tokio::select! {
             r = call => r.map_err(|e| fail(step, e.to_string())),
             _ = self.env.cancel.cancelled() => Err(fail(step, "interrupted (Ctrl-C)")),
-        }
+        }?;
+        self.record_call(service, operation, input, &outcome);
+        Ok(outcome)
+    }
+
+    fn record_call(&self, service: &str, operation: &str, input: &Value, outcome: &Outcome) {
+        let record = CallRecord {
+            service: service.to_string(),
+            operation: operation.to_string(),
+            input: input.clone(),
+            status: outcome.status,
+            error_code: outcome.error_code.clone(),
+        };
+        self.calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record);
     }
 
     async fn call(&mut self, step: &Step, c: &CallStep) -> Result<(), StepFailure> {
@@ -582,6 +631,7 @@ impl Run<'_> {
             crate::dispatch::call(&self.env.target.clients, &c.service, &c.operation, &input)
                 .await
                 .map_err(|e| fail(step, e.to_string()))?;
+        self.record_call(&c.service, &c.operation, &input, &outcome);
         check_expect(&c.expect, &outcome).map_err(|m| fail(step, m))
     }
 }

@@ -1,6 +1,7 @@
 //! paritytest as a library: the runner's modules, used by the `paritytest` binary and the tests.
 
 pub mod cli;
+pub mod coverage;
 pub mod diagnostic;
 pub mod dispatch;
 pub mod events;
@@ -10,7 +11,6 @@ pub mod interpreter;
 pub mod operations;
 pub mod report;
 pub mod runner;
-pub mod coverage;
 pub mod scenario;
 pub mod schema;
 pub mod snapshots;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use paritytest_snapshot::{Durations, Session, SnapshotFile};
 use serde_json::Value;
 
+use crate::interpreter::ParityFacts;
 use crate::scenario::Scenario;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,10 +38,14 @@ pub fn finish(
     mode: SnapshotMode,
     durations: Durations,
     color: bool,
+    parity: &mut ParityFacts,
 ) -> Result<SnapshotStatus, String> {
     let loc = &sc.snapshot;
     let file = SnapshotFile::load(&loc.file).map_err(|e| format!("{}: {e}", loc.file.display()))?;
     let existing = file.entries.get(&loc.key);
+    parity.match_points = session.keys().count();
+    parity.expected_from_aws = existing
+        .is_some_and(|entry| is_validated(&loc.validation_file(), &loc.key, &entry.recorded_date));
     let record = match mode {
         SnapshotMode::UpdateAll => true,
         SnapshotMode::UpdateNew => existing.is_none(),
@@ -69,9 +74,11 @@ pub fn finish(
     };
     // Known deviations are ignored everywhere but on AWS itself.
     let skip: &[String] = if against_aws { &[] } else { &sc.skip_paths };
+    parity.skip_paths = skip.len();
     let report = session
         .verify(entry, skip)
         .map_err(|e| format!("snapshot: {e}"))?;
+    parity.match_points_failed = report.failures.len();
     if !report.passed() {
         return Err(format!(
             "snapshot {} [{}] differs:\n{}",
@@ -81,8 +88,27 @@ pub fn finish(
         ));
     }
     Ok(SnapshotStatus::Verified {
-        validated: is_validated(&loc.validation_file(), &loc.key, &entry.recorded_date),
+        validated: parity.expected_from_aws,
     })
+}
+
+/// Parity facts for a scenario that failed before its match points were compared: every match
+/// point of its expected entry counts as failed, so failures never drop out of the figures.
+pub fn facts_without_verify(sc: &Scenario) -> ParityFacts {
+    let loc = &sc.snapshot;
+    let Ok(file) = SnapshotFile::load(&loc.file) else {
+        return ParityFacts::default();
+    };
+    let Some(entry) = file.entries.get(&loc.key) else {
+        return ParityFacts::default();
+    };
+    let points = entry.recorded_content.len();
+    ParityFacts {
+        expected_from_aws: is_validated(&loc.validation_file(), &loc.key, &entry.recorded_date),
+        match_points: points,
+        match_points_failed: points,
+        skip_paths: sc.skip_paths.len(),
+    }
 }
 
 /// Whether `<name>.validation.json` says AWS validated the entry at or after its recording.

@@ -22,6 +22,9 @@ pub struct Metrics {
     pub targets: BTreeSet<String>,
     /// `service.Operation` → what the runs saw of it.
     pub operations: BTreeMap<String, OperationMetrics>,
+    /// Scenarios whose expected side was recorded on real AWS, and how they fared.
+    #[serde(default)]
+    pub parity: Vec<super::parity::ParityEntry>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -121,6 +124,7 @@ impl Metrics {
             ours.scenarios.extend(theirs.scenarios);
             ours.verified_scenarios.extend(theirs.verified_scenarios);
         }
+        self.parity.extend(other.parity);
     }
 
     pub fn load(path: &Path) -> Result<Metrics, MetricsError> {
@@ -144,22 +148,12 @@ impl Metrics {
 
     /// Writes the file atomically (temp file + rename), so a reader never sees half of it.
     pub fn write(&self, path: &Path) -> Result<(), MetricsError> {
-        let shown = path.display().to_string();
-        let io = |source| MetricsError::Io {
-            path: shown.clone(),
-            source,
-        };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        std::fs::create_dir_all(dir).map_err(io)?;
         let mut text = serde_json::to_string_pretty(self).expect("metrics serialize");
         text.push('\n');
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-        std::fs::write(tmp.path(), text).map_err(io)?;
-        tmp.persist(path).map_err(|e| io(e.error))?;
-        Ok(())
+        crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|source| MetricsError::Io {
+            path: path.display().to_string(),
+            source,
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// What one scenario that mirrors an AWS recording entry came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParityEntry {
     pub service: String,
     pub passed: bool,
@@ -121,5 +121,25 @@ pub fn render(rows: &[ParityRow], markdown: bool) -> String {
             .collect();
         let _ = writeln!(out, "{}", text.join("  "));
     }
+    out
+}
+
+/// An HTML table (no page around it), for the coverage page.
+pub fn render_html(rows: &[ParityRow]) -> String {
+    use super::table::esc;
+    let mut out = String::from("<table><tr>");
+    for h in HEADERS {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr>\n");
+    for r in rows {
+        out.push_str("<tr>");
+        for (i, c) in cells(r).iter().enumerate() {
+            let class = if i == 0 { "" } else { " class=\"n\"" };
+            let _ = write!(out, "<td{class}>{}</td>", esc(c));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
     out
 }

@@ -198,7 +198,7 @@ pub fn render_markdown(rows: &[ServiceRow]) -> String {
     out
 }
 
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -206,7 +206,11 @@ fn esc(text: &str) -> String {
 }
 
 /// A self-contained page (inline CSS, no scripts, no external resources).
-pub fn render_html(rows: &[ServiceRow], title: &str) -> String {
+pub fn render_html(
+    rows: &[ServiceRow],
+    parity_rows: &[super::parity::ParityRow],
+    title: &str,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -251,6 +255,10 @@ details{{margin:.5rem 0}}summary{{cursor:pointer;font-weight:600}}</style></head
     }
     out.push_str("</table>\n<p>Legend: <span class=\"v\">verified against AWS</span> · <span class=\"e\">exercised</span> · \
 <span class=\"i\">implemented, not exercised</span> · <span class=\"x\">called but not implemented</span></p>\n");
+    if !parity_rows.is_empty() {
+        out.push_str("<h2>Parity against AWS-recorded entries</h2>\n");
+        out.push_str(&super::parity::render_html(parity_rows));
+    }
     for r in rows {
         let _ = writeln!(out, "<details><summary>{} ({} operations)</summary><table><tr><th>operation</th><th>implemented</th><th>calls</th><th>verified</th><th>error codes seen</th></tr>", esc(&r.service), r.in_model);
         for op in &r.ops {

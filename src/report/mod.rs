@@ -3,6 +3,8 @@
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod metrics;
+pub mod parity;
 
 use std::path::PathBuf;
 use std::str::FromStr;
