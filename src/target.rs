@@ -28,8 +28,12 @@ impl FromStr for TargetSpec {
                 Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                     Ok(TargetSpec::Endpoint(url.trim_end_matches('/').to_string()))
                 }
-                Some(url) => Err(format!("endpoint URL {url:?} must start with http:// or https://")),
-                None => Err(format!("unknown target {s:?}: expected emulator, aws or endpoint=URL")),
+                Some(url) => Err(format!(
+                    "endpoint URL {url:?} must start with http:// or https://"
+                )),
+                None => Err(format!(
+                    "unknown target {s:?}: expected emulator, aws or endpoint=URL"
+                )),
             },
         }
     }
@@ -62,7 +66,7 @@ pub struct Target {
     pub clients: Clients,
     pub account_id: String,
     pub region: String,
-    emulator: Option<()>,
+    emulator: Option<paritytest_emulator::RunningEmulator>,
 }
 
 /// Account and region the emulator and other local endpoints use by default.
@@ -71,7 +75,9 @@ pub const LOCAL_ACCOUNT_ID: &str = "000000000000";
 fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls;
     aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
         .build_https()
 }
 
@@ -93,7 +99,10 @@ async fn local_config(url: &str, region: &str) -> aws_types::SdkConfig {
 }
 
 impl Target {
-    pub async fn connect(spec: TargetSpec, account_override: Option<String>) -> Result<Target, TargetError> {
+    pub async fn connect(
+        spec: TargetSpec,
+        account_override: Option<String>,
+    ) -> Result<Target, TargetError> {
         let fail = |m: String| TargetError {
             target: spec.describe(),
             message: m,
@@ -110,28 +119,50 @@ impl Target {
                     emulator: None,
                 })
             }
-            TargetSpec::Emulator => Err(fail(
-                "the embedded emulator is not linked into this build yet; use --target endpoint=URL".into(),
-            )),
+            TargetSpec::Emulator => {
+                let region = local_region();
+                let config = paritytest_emulator::Config {
+                    default_region: region.clone(),
+                    ..Default::default()
+                };
+                let account_id = config.default_account_id.clone();
+                let running = paritytest_emulator::Emulator::start(config)
+                    .await
+                    .map_err(|e| fail(format!("the embedded emulator did not start: {e}")))?;
+                let sdk = local_config(&running.url(), &region).await;
+                Ok(Target {
+                    clients: Clients::new(&sdk),
+                    account_id: account_override.unwrap_or(account_id),
+                    region,
+                    spec,
+                    emulator: Some(running),
+                })
+            }
             TargetSpec::Aws => {
                 // The default chain: AWS_PROFILE, env keys, SSO, AWS_REGION, AWS_ENDPOINT_URL.
                 let sdk = aws_config::defaults(BehaviorVersion::latest())
                     .http_client(http_client())
                     .load()
                     .await;
-                let region = sdk
-                    .region()
-                    .map(|r| r.to_string())
-                    .ok_or_else(|| fail("no region configured (set AWS_REGION or a profile region)".into()))?;
+                let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+                    fail("no region configured (set AWS_REGION or a profile region)".into())
+                })?;
                 let clients = Clients::new(&sdk);
                 let account_id = match account_override {
                     Some(a) => a,
                     None => {
-                        let who = crate::dispatch::call(&clients, "sts", "GetCallerIdentity", &serde_json::json!({}))
-                            .await
-                            .map_err(|e| fail(format!("cannot identify the caller: {e}")))?;
+                        let who = crate::dispatch::call(
+                            &clients,
+                            "sts",
+                            "GetCallerIdentity",
+                            &serde_json::json!({}),
+                        )
+                        .await
+                        .map_err(|e| fail(format!("cannot identify the caller: {e}")))?;
                         if let Some(code) = &who.error_code {
-                            return Err(fail(format!("sts.GetCallerIdentity failed: {code} (check the credentials)")));
+                            return Err(fail(format!(
+                                "sts.GetCallerIdentity failed: {code} (check the credentials)"
+                            )));
                         }
                         who.body
                             .get("Account")
@@ -153,6 +184,8 @@ impl Target {
 
     /// Stops the embedded emulator, if any.
     pub async fn shutdown(mut self) {
-        self.emulator.take();
+        if let Some(e) = self.emulator.take() {
+            e.shutdown().await;
+        }
     }
 }
