@@ -1,6 +1,6 @@
-# Second code revision for update tests: answers with the runtime's Python version.
+# Answers with the runtime's Python version, named like the runtime ("python3.12").
 import sys
 
 
 def handler(event, context):
-    return {"version": "{}.{}".format(*sys.version_info[:2])}
+    return {"version": "python{}.{}".format(*sys.version_info[:2])}
