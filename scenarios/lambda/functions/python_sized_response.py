@@ -1,0 +1,3 @@
+# Answers with a string of `bytenum` "a" characters.
+def handler(event, context):
+    return "a" * event["bytenum"]
