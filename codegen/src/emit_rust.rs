@@ -14,6 +14,8 @@ pub fn service(s: &Service) -> String {
         s.crate_ident.replace('_', "-"),
         s.crate_version
     );
+    // The models still carry deprecated operations and members; they stay callable.
+    let _ = writeln!(o, "#![allow(deprecated)]\n");
     let mut imports = vec![
         "go",
         "CallFuture",

@@ -98,7 +98,7 @@ impl SdkIndex {
             } else if let Some(name) = header(line, "impl ") {
                 let end = block_end(i);
                 let info = self.impls.entry(name).or_default();
-                for l in &lines[i + 1..end] {
+                for (j, l) in lines.iter().enumerate().take(end).skip(i + 1) {
                     let Some(sig) = l.trim_start().strip_prefix("pub fn ") else {
                         continue;
                     };
@@ -106,7 +106,10 @@ impl SdkIndex {
                         .chars()
                         .take_while(|c| c.is_alphanumeric() || *c == '_')
                         .collect();
-                    if method == "build" && sig.contains("::std::result::Result<") {
+                    // signatures may span lines: read up to the opening brace
+                    let end_of_sig = (j..end).find(|&k| lines[k].contains('{')).unwrap_or(j);
+                    let signature = lines[j..=end_of_sig].concat();
+                    if method == "build" && signature.contains("::std::result::Result<") {
                         info.build_fallible = true;
                     }
                     info.methods.insert(method);

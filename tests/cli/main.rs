@@ -1,1 +1,4 @@
 //! The one integration test binary (every tests/*.rs would link the whole SDK again).
+
+mod dispatch;
+mod dispatch_server;
