@@ -9,7 +9,9 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::dispatch::Outcome;
-use crate::scenario::{Assertion, CallStep, Check, Expect, Scenario, Step, StepKind, WaitCondition, WaitStep};
+use crate::scenario::{
+    Assertion, CallStep, Check, Expect, Scenario, Step, StepKind, WaitCondition, WaitStep,
+};
 use crate::snapshots::{self, SnapshotMode, SnapshotStatus};
 use crate::target::Target;
 use crate::template::{Context, Templates};
@@ -130,8 +132,13 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
         session: None,
         cleanups: Vec::new(),
     };
-    run.ctx.vars.insert("account_id".into(), Value::String(env.target.account_id.clone()));
-    run.ctx.vars.insert("region".into(), Value::String(env.target.region.clone()));
+    run.ctx.vars.insert(
+        "account_id".into(),
+        Value::String(env.target.account_id.clone()),
+    );
+    run.ctx
+        .vars
+        .insert("region".into(), Value::String(env.target.region.clone()));
     for (k, v) in &sc.matrix_vars {
         run.ctx.vars.insert(k.clone(), v.clone());
     }
@@ -181,7 +188,14 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
                 teardown: teardown.as_secs_f64(),
                 total: started.elapsed().as_secs_f64(),
             };
-            match snapshots::finish(sc, session, env.target.spec.is_aws(), env.mode, durations, env.color) {
+            match snapshots::finish(
+                sc,
+                session,
+                env.target.spec.is_aws(),
+                env.mode,
+                durations,
+                env.color,
+            ) {
                 Ok(status) => result.snapshot = status,
                 Err(message) => {
                     result.failures.push(StepFailure {
@@ -213,7 +227,10 @@ impl Run<'_> {
             return Err(fail(step, "interrupted (Ctrl-C)"));
         }
         if let Some(w) = &step.when {
-            let v = self.templates.eval(w, &self.ctx).map_err(|e| fail(step, format!("when: {e}")))?;
+            let v = self
+                .templates
+                .eval(w, &self.ctx)
+                .map_err(|e| fail(step, format!("when: {e}")))?;
             if !truthy(&v) {
                 return Ok(());
             }
@@ -304,7 +321,13 @@ impl Run<'_> {
         }
     }
 
-    fn match_value(&mut self, step: &Step, key: &str, value: Value, datetimes: &[String]) -> Result<(), StepFailure> {
+    fn match_value(
+        &mut self,
+        step: &Step,
+        key: &str,
+        value: Value,
+        datetimes: &[String],
+    ) -> Result<(), StepFailure> {
         let session = self
             .session
             .as_mut()
@@ -315,7 +338,13 @@ impl Run<'_> {
     }
 
     /// Sends one call, or gives up when Ctrl-C arrives.
-    async fn send(&self, step: &Step, service: &str, operation: &str, input: &Value) -> Result<Outcome, StepFailure> {
+    async fn send(
+        &self,
+        step: &Step,
+        service: &str,
+        operation: &str,
+        input: &Value,
+    ) -> Result<Outcome, StepFailure> {
         let call = crate::dispatch::call(&self.env.target.clients, service, operation, input);
         tokio::select! {
             r = call => r.map_err(|e| fail(step, e.to_string())),
@@ -345,14 +374,23 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn capture(&mut self, step: &Step, capture: &[(String, String)], body: &Value) -> Result<(), StepFailure> {
+    fn capture(
+        &mut self,
+        step: &Step,
+        capture: &[(String, String)],
+        body: &Value,
+    ) -> Result<(), StepFailure> {
         for (name, path) in capture {
-            let found = query(body, path).map_err(|e| fail(step, format!("capture {name}: {e}")))?;
+            let found =
+                query(body, path).map_err(|e| fail(step, format!("capture {name}: {e}")))?;
             let value = match found.len() {
                 0 => {
                     return Err(fail(
                         step,
-                        format!("capture {name}: {path} selected nothing in {}", preview(body)),
+                        format!(
+                            "capture {name}: {path} selected nothing in {}",
+                            preview(body)
+                        ),
                     ))
                 }
                 1 => found.into_iter().next().expect("one"),
@@ -376,17 +414,23 @@ impl Run<'_> {
             _ => Some(Value::Array(found.clone())),
         };
         let render = |v: &Value| {
-            self.templates.render(v, &self.ctx).map_err(|e| StepFailure {
-                message: format!("assert: {e}"),
-                ..step_at.clone()
-            })
+            self.templates
+                .render(v, &self.ctx)
+                .map_err(|e| StepFailure {
+                    message: format!("assert: {e}"),
+                    ..step_at.clone()
+                })
         };
         let problem = match (&a.check, &actual) {
             (Check::Exists(want), _) => (actual.is_some() != *want).then(|| {
                 if *want {
                     format!("{} selected nothing", a.path)
                 } else {
-                    format!("{} exists: {}", a.path, preview(actual.as_ref().unwrap_or(&Value::Null)))
+                    format!(
+                        "{} exists: {}",
+                        a.path,
+                        preview(actual.as_ref().unwrap_or(&Value::Null))
+                    )
                 }
             }),
             (_, None) => Some(format!("{} selected nothing in {}", a.path, preview(value))),
@@ -445,18 +489,37 @@ impl Run<'_> {
             polls += 1;
             let outcome = self.send(step, &w.service, &w.operation, &input).await?;
             let done = match &w.condition {
-                WaitCondition::Until(a) => outcome.error_code.is_none() && self.assert(step, a, &outcome.body).is_ok(),
+                WaitCondition::Until(a) => {
+                    outcome.error_code.is_none() && self.assert(step, a, &outcome.body).is_ok()
+                }
                 WaitCondition::Waiter(name, waiter) => {
-                    match waiters::evaluate(waiter, outcome.status, outcome.error_code.as_deref(), &outcome.body) {
+                    match waiters::evaluate(
+                        waiter,
+                        outcome.status,
+                        outcome.error_code.as_deref(),
+                        &outcome.body,
+                    ) {
                         Some(AcceptorState::Success) => true,
                         Some(AcceptorState::Failure) => {
-                            return Err(fail(step, format!("waiter {name} reached a failure state: {}", preview(&outcome.body))))
+                            return Err(fail(
+                                step,
+                                format!(
+                                    "waiter {name} reached a failure state: {}",
+                                    preview(&outcome.body)
+                                ),
+                            ))
                         }
                         Some(AcceptorState::Retry) | None => {
                             if outcome.error_code.is_some()
-                                && !waiter.acceptors.iter().any(|a| a.matcher == "error" || a.matcher == "status")
+                                && !waiter
+                                    .acceptors
+                                    .iter()
+                                    .any(|a| a.matcher == "error" || a.matcher == "status")
                             {
-                                return Err(fail(step, format!("waiter {name}: {}", describe_error(&outcome))));
+                                return Err(fail(
+                                    step,
+                                    format!("waiter {name}: {}", describe_error(&outcome)),
+                                ));
                             }
                             false
                         }
@@ -511,16 +574,25 @@ impl Run<'_> {
             .templates
             .render(&c.input, &self.ctx)
             .map_err(|e| fail(step, format!("input: {e}")))?;
-        let outcome = crate::dispatch::call(&self.env.target.clients, &c.service, &c.operation, &input)
-            .await
-            .map_err(|e| fail(step, e.to_string()))?;
+        let outcome =
+            crate::dispatch::call(&self.env.target.clients, &c.service, &c.operation, &input)
+                .await
+                .map_err(|e| fail(step, e.to_string()))?;
         check_expect(&c.expect, &outcome).map_err(|m| fail(step, m))
     }
 }
 
 fn describe_error(o: &Outcome) -> String {
-    let msg = o.body.pointer("/Error/Message").and_then(Value::as_str).unwrap_or("");
-    format!("{} (HTTP {}): {msg}", o.error_code.as_deref().unwrap_or("?"), o.status)
+    let msg = o
+        .body
+        .pointer("/Error/Message")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    format!(
+        "{} (HTTP {}): {msg}",
+        o.error_code.as_deref().unwrap_or("?"),
+        o.status
+    )
 }
 
 fn check_expect(expect: &Expect, o: &Outcome) -> Result<(), String> {
@@ -531,7 +603,10 @@ fn check_expect(expect: &Expect, o: &Outcome) -> Result<(), String> {
             Some(_) => Err(format!("expected success, got {}", describe_error(o))),
         },
         Expect::Status(s) => match &o.error_code {
-            Some(_) => Err(format!("expected success with HTTP {s}, got {}", describe_error(o))),
+            Some(_) => Err(format!(
+                "expected success with HTTP {s}, got {}",
+                describe_error(o)
+            )),
             None if o.status != *s => Err(format!("expected HTTP {s}, got {}", o.status)),
             None => Ok(()),
         },

@@ -236,7 +236,11 @@ fn allow_helpers(mut def: Value) -> Value {
             if let Some(items) = obj.get_mut("items") {
                 walk(items, false);
             }
-            if !top && (obj.contains_key("type") || obj.contains_key("$ref") || obj.contains_key("allOf")) {
+            if !top
+                && (obj.contains_key("type")
+                    || obj.contains_key("$ref")
+                    || obj.contains_key("allOf"))
+            {
                 let original = Value::Object(std::mem::take(obj));
                 let mut doc = Map::new();
                 for k in ["title", "description", "markdownDescription"] {

@@ -47,7 +47,9 @@ pub fn finish(
         SnapshotMode::Verify => false,
     };
     if record {
-        let content = session.recorded_content().map_err(|e| format!("snapshot: {e}"))?;
+        let content = session
+            .recorded_content()
+            .map_err(|e| format!("snapshot: {e}"))?;
         paritytest_snapshot::write_entry(&loc.file, &loc.key, &content)
             .map_err(|e| format!("writing {}: {e}", loc.file.display()))?;
         if against_aws {
@@ -110,7 +112,9 @@ fn parse_validated(s: &str) -> Option<i64> {
     let fmt = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]][offset_hour sign:mandatory]:[offset_minute]"
     );
-    time::OffsetDateTime::parse(s, fmt).ok().map(|t| t.unix_timestamp())
+    time::OffsetDateTime::parse(s, fmt)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// `01-05-2024, 12:00:00` (UTC).
@@ -158,7 +162,11 @@ mod tests {
     fn validation_dates_compare_with_recording_dates() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("x.validation.json");
-        std::fs::write(&f, r#"{"k": {"last_validated_date": "2024-05-01T12:00:00+00:00"}}"#).unwrap();
+        std::fs::write(
+            &f,
+            r#"{"k": {"last_validated_date": "2024-05-01T12:00:00+00:00"}}"#,
+        )
+        .unwrap();
         assert!(is_validated(&f, "k", "01-05-2024, 11:59:59"));
         assert!(is_validated(&f, "k", "01-05-2024, 12:00:00"));
         assert!(!is_validated(&f, "k", "01-05-2024, 12:00:01"));

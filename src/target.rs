@@ -28,8 +28,12 @@ impl FromStr for TargetSpec {
                 Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                     Ok(TargetSpec::Endpoint(url.trim_end_matches('/').to_string()))
                 }
-                Some(url) => Err(format!("endpoint URL {url:?} must start with http:// or https://")),
-                None => Err(format!("unknown target {s:?}: expected emulator, aws or endpoint=URL")),
+                Some(url) => Err(format!(
+                    "endpoint URL {url:?} must start with http:// or https://"
+                )),
+                None => Err(format!(
+                    "unknown target {s:?}: expected emulator, aws or endpoint=URL"
+                )),
             },
         }
     }
@@ -71,7 +75,9 @@ pub const LOCAL_ACCOUNT_ID: &str = "000000000000";
 fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls;
     aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
         .build_https()
 }
 
@@ -93,7 +99,10 @@ async fn local_config(url: &str, region: &str) -> aws_types::SdkConfig {
 }
 
 impl Target {
-    pub async fn connect(spec: TargetSpec, account_override: Option<String>) -> Result<Target, TargetError> {
+    pub async fn connect(
+        spec: TargetSpec,
+        account_override: Option<String>,
+    ) -> Result<Target, TargetError> {
         let fail = |m: String| TargetError {
             target: spec.describe(),
             message: m,

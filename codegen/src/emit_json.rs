@@ -84,6 +84,7 @@ pub fn runtime_model(s: &Service) -> Result<Value, String> {
     }
     shapes.sort_keys();
     Ok(json!({
+        "$comment": crate::emit_rust::HEADER.replace("// ", "").replace('\n', " ").trim(),
         "protocol": s.model.metadata.protocol,
         "operations": ops,
         "errors": errors,

@@ -170,12 +170,20 @@ pub fn validate(service: &str, operation: &str, input: &Value) -> Result<(), Dis
     let empty = Value::Object(Map::new());
     let input = if input.is_null() { &empty } else { input };
     let problems = validate::check(svc, op.input.as_deref(), input);
+    let more = problems.len().saturating_sub(1);
     match problems.into_iter().next() {
         None => Ok(()),
         Some(first) => Err(DispatchError::Validation {
             operation: format!("{service}.{operation}"),
             path: first.path,
-            message: first.message,
+            message: match more {
+                0 => first.message,
+                n => format!(
+                    "{} (and {n} more problem{})",
+                    first.message,
+                    if n == 1 { "" } else { "s" }
+                ),
+            },
         }),
     }
 }

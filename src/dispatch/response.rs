@@ -96,22 +96,28 @@ impl Call<'_> {
             FailureKind::Response => return Err(self.unparseable(status, f.detail, &raw)),
             FailureKind::Service => {}
         }
+        // botocore: an awsQuery error shows Message only when the XML has one; restJson always
+        // has it (possibly empty); a body without any code gets the status and reason phrase.
         let (code, message) = match f.code {
-            Some(code) => (code, f.message.unwrap_or_default()),
+            Some(code) if self.is_query() => (code, f.message),
+            Some(code) => (code, Some(f.message.unwrap_or_default())),
             // No code on a 2xx: a success body the SDK could not parse.
             None if (200..300).contains(&status) => {
                 return Err(self.unparseable(status, f.detail, &raw))
             }
-            // botocore's generic error for a body without an error code
             None => (
                 status.to_string(),
-                f.message
-                    .unwrap_or_else(|| reason_phrase(status).to_string()),
+                Some(
+                    f.message
+                        .unwrap_or_else(|| reason_phrase(status).to_string()),
+                ),
             ),
         };
         let mut error = Map::new();
         error.insert("Code".into(), json!(code));
-        error.insert("Message".into(), json!(message));
+        if let Some(message) = message {
+            error.insert("Message".into(), json!(message));
+        }
         let mut body = Map::new();
         let mut datetimes = Vec::new();
         if self.is_query() {

@@ -94,12 +94,16 @@ impl Doc {
         pointer: &str,
         what: &str,
     ) -> Result<T, Diagnostic> {
-        let value = self
-            .located
-            .value
-            .pointer(pointer)
-            .cloned()
-            .unwrap_or(Value::Null);
+        self.typed_in(&self.located.value, pointer, what)
+    }
+
+    fn typed_in<T: serde::de::DeserializeOwned>(
+        &self,
+        root: &Value,
+        pointer: &str,
+        what: &str,
+    ) -> Result<T, Diagnostic> {
+        let value = root.pointer(pointer).cloned().unwrap_or(Value::Null);
         serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
             let mut inner = pointer.to_string();
             for seg in e.path().iter() {
@@ -122,7 +126,10 @@ impl Doc {
         if let Some(rest) = message.strip_prefix("unknown field `") {
             let field = rest.split('`').next().unwrap_or_default();
             let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-            let at = format!("{pointer}/{}", escape_token(field));
+            // The error path may already end at the unknown key.
+            let token = format!("/{}", escape_token(field));
+            let pointer = pointer.strip_suffix(token.as_str()).unwrap_or(pointer);
+            let at = format!("{pointer}{token}");
             let mut d = Diagnostic::new(
                 &self.path,
                 self.located.key_pos(&at),
@@ -213,11 +220,31 @@ impl Compiler<'_> {
             return Vec::new();
         }
         let multi = root.get("scenarios").is_some();
+        // Check every step on its own first, so one typo does not hide the others; a broken
+        // step is then replaced by a no-op (same index, so positions stay right) and the rest of
+        // the file is still checked.
+        let mut root = root.clone();
+        for steps_ptr in step_lists(&root) {
+            let n = root
+                .pointer(&steps_ptr)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            for i in 0..n {
+                let at = format!("{steps_ptr}/{i}");
+                if let Err(d) = self.doc.typed_in::<StepDoc>(&root, &at, "the step") {
+                    self.diags.push(d);
+                    if let Some(slot) = root.pointer_mut(&at) {
+                        *slot = serde_json::json!({"set": {}});
+                    }
+                }
+            }
+        }
+        let root = &root;
         let docs: Vec<(ScenarioDoc, String)>;
         let groups_doc: IndexMap<String, GroupDoc>;
         let groups_ptr: &str;
         if multi {
-            match self.doc.typed::<MultiFile>("", "the file") {
+            match self.doc.typed_in::<MultiFile>(root, "", "the file") {
                 Ok(m) => {
                     docs = m
                         .scenarios
@@ -228,19 +255,19 @@ impl Compiler<'_> {
                     groups_doc = m.groups;
                 }
                 Err(d) => {
-                    self.diags.push(d);
+                    self.push_unique(d);
                     return Vec::new();
                 }
             }
             groups_ptr = "/groups";
         } else {
-            match self.doc.typed::<ScenarioDoc>("", "the scenario") {
+            match self.doc.typed_in::<ScenarioDoc>(root, "", "the scenario") {
                 Ok(mut s) => {
                     groups_doc = std::mem::take(&mut s.groups);
                     docs = vec![(s, String::new())];
                 }
                 Err(d) => {
-                    self.diags.push(d);
+                    self.push_unique(d);
                     return Vec::new();
                 }
             }
@@ -286,6 +313,13 @@ impl Compiler<'_> {
             }
         }
         out
+    }
+
+    /// The whole-document error repeats the first step error found by the step pre-pass.
+    fn push_unique(&mut self, d: Diagnostic) {
+        if !self.diags.iter().any(|x| x.pos == d.pos) {
+            self.diags.push(d);
+        }
     }
 
     fn scenario(&mut self, s: ScenarioDoc, ptr: &str, groups: &Groups) -> Vec<Scenario> {
@@ -1102,6 +1136,22 @@ impl Compiler<'_> {
         }
         d
     }
+}
+
+/// Pointers of the step lists of a document: the scenario's, each scenario's and each group's.
+fn step_lists(root: &Value) -> Vec<String> {
+    let mut out = vec!["/steps".to_string()];
+    if let Some(Value::Array(list)) = root.get("scenarios") {
+        out.extend((0..list.len()).map(|i| format!("/scenarios/{i}/steps")));
+    }
+    if let Some(Value::Object(groups)) = root.get("groups") {
+        out.extend(
+            groups
+                .keys()
+                .map(|k| format!("/groups/{}/steps", escape_token(k))),
+        );
+    }
+    out
 }
 
 /// `scenarios/x/foo.yaml` → `snapshots/x/foo.snapshot.json` (the nearest `scenarios` ancestor is

@@ -251,6 +251,18 @@ async fn unreachable_target_is_a_transport_error() {
 }
 
 #[test]
+fn call_can_run_on_a_spawned_task() {
+    fn spawnable<T: Send + 'static>(_: &T) {}
+    let sdk = aws_types::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let clients = Clients::new(&sdk);
+    let input = Value::Null;
+    let future = async move { dispatch::call(&clients, "sts", "GetCallerIdentity", &input).await };
+    spawnable(&future);
+}
+
+#[test]
 fn operations_and_left_out_are_listed() {
     let ops = dispatch::operations();
     let count = |s: &str| ops.iter().filter(|o| o.service == s).count();
