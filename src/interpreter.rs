@@ -443,8 +443,12 @@ impl Run<'_> {
                 (e == *act).then(|| format!("{}: expected anything but {e}", a.path))
             }
             (Check::Matches(re), Some(act)) => {
-                let re = regex::Regex::new(re).map_err(|e| StepFailure {
-                    message: e.to_string(),
+                let pattern = match render(&Value::String(re.clone()))? {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                let re = regex::Regex::new(&pattern).map_err(|e| StepFailure {
+                    message: format!("bad regular expression: {e}"),
                     ..step_at.clone()
                 })?;
                 match act.as_str() {

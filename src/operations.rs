@@ -1,15 +1,35 @@
 //! `paritytest operations` and `paritytest emulator`: what can be called, and the standalone
 //! emulator server.
 
+use std::collections::HashSet;
+
 use crate::exit::Exit;
 
-/// Prints every dispatchable operation (marking those the emulator implements), then those left
+/// Prints every dispatchable operation, marking those the emulator implements, then those left
 /// out with the reason.
 pub fn print() {
     let ops = crate::dispatch::operations();
-    println!("{} dispatchable operations:", ops.len());
+    let implemented: HashSet<(String, String)> =
+        paritytest_emulator::Emulator::implemented_operations()
+            .into_iter()
+            .filter(|o| o.implemented)
+            .map(|o| (o.service.to_string(), o.operation))
+            .collect();
+    let n_impl = ops
+        .iter()
+        .filter(|o| implemented.contains(&(o.service.to_string(), o.name.to_string())))
+        .count();
+    println!(
+        "{} dispatchable operations ({n_impl} implemented by the emulator, marked *):",
+        ops.len()
+    );
     for o in ops {
-        println!("  {}.{}", o.service, o.name);
+        let mark = if implemented.contains(&(o.service.to_string(), o.name.to_string())) {
+            "*"
+        } else {
+            " "
+        };
+        println!("{mark} {}.{}", o.service, o.name);
     }
     let left = crate::dispatch::left_out();
     if !left.is_empty() {
@@ -21,7 +41,32 @@ pub fn print() {
 }
 
 /// Runs the emulator until Ctrl-C.
-pub async fn serve_emulator(host: &str, _port: u16) -> Exit {
-    eprintln!("error: the emulator is not linked into this build yet (host {host})");
-    Exit::Infrastructure
+pub async fn serve_emulator(host: &str, port: u16) -> Exit {
+    if !paritytest_emulator::is_loopback(host) {
+        eprintln!(
+            "warning: binding {host}, which is not a loopback address: anyone who can reach this \
+             machine can call the emulator, which accepts any credentials"
+        );
+    }
+    let config = paritytest_emulator::Config {
+        host: host.to_string(),
+        port,
+        ..Default::default()
+    };
+    let running = match paritytest_emulator::Emulator::start(config).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: the emulator did not start: {e}");
+            return Exit::Infrastructure;
+        }
+    };
+    println!("paritytest emulator listening on {}", running.url());
+    println!(
+        "  use it with: paritytest run --target endpoint={}",
+        running.url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    eprintln!("shutting down");
+    running.shutdown().await;
+    Exit::Passed
 }

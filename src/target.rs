@@ -66,7 +66,7 @@ pub struct Target {
     pub clients: Clients,
     pub account_id: String,
     pub region: String,
-    emulator: Option<()>,
+    emulator: Option<paritytest_emulator::RunningEmulator>,
 }
 
 /// Account and region the emulator and other local endpoints use by default.
@@ -119,28 +119,50 @@ impl Target {
                     emulator: None,
                 })
             }
-            TargetSpec::Emulator => Err(fail(
-                "the embedded emulator is not linked into this build yet; use --target endpoint=URL".into(),
-            )),
+            TargetSpec::Emulator => {
+                let region = local_region();
+                let config = paritytest_emulator::Config {
+                    default_region: region.clone(),
+                    ..Default::default()
+                };
+                let account_id = config.default_account_id.clone();
+                let running = paritytest_emulator::Emulator::start(config)
+                    .await
+                    .map_err(|e| fail(format!("the embedded emulator did not start: {e}")))?;
+                let sdk = local_config(&running.url(), &region).await;
+                Ok(Target {
+                    clients: Clients::new(&sdk),
+                    account_id: account_override.unwrap_or(account_id),
+                    region,
+                    spec,
+                    emulator: Some(running),
+                })
+            }
             TargetSpec::Aws => {
                 // The default chain: AWS_PROFILE, env keys, SSO, AWS_REGION, AWS_ENDPOINT_URL.
                 let sdk = aws_config::defaults(BehaviorVersion::latest())
                     .http_client(http_client())
                     .load()
                     .await;
-                let region = sdk
-                    .region()
-                    .map(|r| r.to_string())
-                    .ok_or_else(|| fail("no region configured (set AWS_REGION or a profile region)".into()))?;
+                let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+                    fail("no region configured (set AWS_REGION or a profile region)".into())
+                })?;
                 let clients = Clients::new(&sdk);
                 let account_id = match account_override {
                     Some(a) => a,
                     None => {
-                        let who = crate::dispatch::call(&clients, "sts", "GetCallerIdentity", &serde_json::json!({}))
-                            .await
-                            .map_err(|e| fail(format!("cannot identify the caller: {e}")))?;
+                        let who = crate::dispatch::call(
+                            &clients,
+                            "sts",
+                            "GetCallerIdentity",
+                            &serde_json::json!({}),
+                        )
+                        .await
+                        .map_err(|e| fail(format!("cannot identify the caller: {e}")))?;
                         if let Some(code) = &who.error_code {
-                            return Err(fail(format!("sts.GetCallerIdentity failed: {code} (check the credentials)")));
+                            return Err(fail(format!(
+                                "sts.GetCallerIdentity failed: {code} (check the credentials)"
+                            )));
                         }
                         who.body
                             .get("Account")
@@ -162,6 +184,8 @@ impl Target {
 
     /// Stops the embedded emulator, if any.
     pub async fn shutdown(mut self) {
-        self.emulator.take();
+        if let Some(e) = self.emulator.take() {
+            e.shutdown().await;
+        }
     }
 }

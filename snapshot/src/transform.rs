@@ -580,17 +580,105 @@ pub(crate) enum Replacement {
     Regex { regex: Regex, to: String },
 }
 
-impl Replacement {
-    pub(crate) fn apply(&self, text: &mut String) {
-        match self {
-            Replacement::Literal { from, to } => {
-                if !from.is_empty() && text.contains(from.as_str()) {
-                    *text = text.replace(from.as_str(), to);
+/// Applies the registered replacements, in order, to one match key's text, with the result
+/// LocalStack's sequential `str.replace`/`re.sub` calls give.
+///
+/// Trying each of thousands of reference values on each text is quadratic, so an Aho-Corasick
+/// automaton over all literal values first finds which occur (a superset is kept): a literal
+/// that does not occur is skipped. After a literal replacement only the surroundings of the
+/// inserted text can hold new occurrences, so only those windows are scanned again; after a
+/// regex replacement the whole text is.
+pub(crate) struct TextReplacer<'a> {
+    replacements: &'a [Replacement],
+    /// Replacement index → pattern id (equal literals share one).
+    pattern_of: Vec<Option<usize>>,
+    patterns: usize,
+    automaton: Option<aho_corasick::AhoCorasick>,
+    max_len: usize,
+}
+
+impl<'a> TextReplacer<'a> {
+    pub(crate) fn new(replacements: &'a [Replacement]) -> Result<Self, SnapshotError> {
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut unique: Vec<&str> = Vec::new();
+        let pattern_of = replacements
+            .iter()
+            .map(|r| match r {
+                Replacement::Literal { from, .. } if !from.is_empty() => {
+                    Some(*ids.entry(from.as_str()).or_insert_with(|| {
+                        unique.push(from.as_str());
+                        unique.len() - 1
+                    }))
                 }
+                _ => None,
+            })
+            .collect();
+        let max_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
+        let automaton = if unique.is_empty() {
+            None
+        } else {
+            Some(aho_corasick::AhoCorasick::new(&unique).map_err(|e| {
+                SnapshotError::Transformer(format!("cannot index the reference values: {e}"))
+            })?)
+        };
+        Ok(TextReplacer {
+            replacements,
+            pattern_of,
+            patterns: unique.len(),
+            automaton,
+            max_len,
+        })
+    }
+
+    fn mark(&self, bytes: &[u8], present: &mut [bool]) {
+        if let Some(ac) = &self.automaton {
+            for m in ac.find_overlapping_iter(bytes) {
+                present[m.pattern().as_usize()] = true;
             }
-            Replacement::Regex { regex, to } => {
-                if let std::borrow::Cow::Owned(s) = regex.replace_all(text, to.as_str()) {
-                    *text = s;
+        }
+    }
+
+    pub(crate) fn apply(&self, text: &mut String) {
+        let mut present = vec![false; self.patterns];
+        self.mark(text.as_bytes(), &mut present);
+        for (i, replacement) in self.replacements.iter().enumerate() {
+            match replacement {
+                Replacement::Literal { from, to } => {
+                    let Some(pid) = self.pattern_of[i] else {
+                        continue;
+                    };
+                    if !present[pid] {
+                        continue;
+                    }
+                    // Every occurrence is replaced; new ones can only touch inserted text.
+                    present[pid] = false;
+                    let mut out = String::with_capacity(text.len());
+                    let mut inserted = Vec::new();
+                    let mut last = 0;
+                    for (at, _) in text.match_indices(from.as_str()) {
+                        out.push_str(&text[last..at]);
+                        inserted.push((out.len(), out.len() + to.len()));
+                        out.push_str(to);
+                        last = at + from.len();
+                    }
+                    if inserted.is_empty() {
+                        continue;
+                    }
+                    out.push_str(&text[last..]);
+                    *text = out;
+                    let bytes = text.as_bytes();
+                    let reach = self.max_len.saturating_sub(1);
+                    for (start, end) in inserted {
+                        let window = start.saturating_sub(reach)..(end + reach).min(bytes.len());
+                        self.mark(&bytes[window], &mut present);
+                    }
+                }
+                Replacement::Regex { regex, to } => {
+                    if let std::borrow::Cow::Owned(s) = regex.replace_all(text, to.as_str()) {
+                        *text = s;
+                        present.iter_mut().for_each(|p| *p = false);
+                        self.mark(text.as_bytes(), &mut present);
+                    }
                 }
             }
         }
@@ -1033,5 +1121,61 @@ fn truthy(v: &Value) -> bool {
         Value::String(s) => !s.is_empty(),
         Value::Array(a) => !a.is_empty(),
         Value::Object(o) => !o.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The indexed replacer gives exactly the naive sequential result, including occurrences
+    /// that earlier replacements create across the edges of inserted text.
+    #[test]
+    fn text_replacer_equals_sequential_replacement() {
+        // A small deterministic generator over a tiny alphabet, so that patterns collide often.
+        let mut seed: u64 = 0x2545F4914F6CDD1D;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let alphabet = ['a', 'b', 'c', '"'];
+        for _ in 0..3000 {
+            let mut word = |max: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
+                let len = 1 + next(max);
+                (0..len).map(|_| alphabet[next(4) as usize]).collect()
+            };
+            let text = word(30, &mut next);
+            let count = 1 + next(6);
+            let mut replacements = Vec::new();
+            for _ in 0..count {
+                let from = word(3, &mut next);
+                let to = word(4, &mut next);
+                if next(5) == 0 {
+                    let regex = Regex::new(&regex::escape(&from)).unwrap();
+                    replacements.push(Replacement::Regex { regex, to });
+                } else {
+                    replacements.push(Replacement::Literal { from, to });
+                }
+            }
+            let mut naive = text.clone();
+            for r in &replacements {
+                naive = match r {
+                    Replacement::Literal { from, to } => naive.replace(from.as_str(), to),
+                    Replacement::Regex { regex, to } => {
+                        regex.replace_all(&naive, to.as_str()).into_owned()
+                    }
+                };
+            }
+            let mut fast = text.clone();
+            TextReplacer::new(&replacements).unwrap().apply(&mut fast);
+            assert_eq!(fast, naive, "text {text:?}, replacements {replacements:?}");
+        }
+    }
+
+    #[test]
+    fn python_replacement_syntax() {
+        assert_eq!(python_replacement(r"x\1y\g<name>$"), "x${1}y${name}$$");
     }
 }

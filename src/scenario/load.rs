@@ -852,7 +852,10 @@ impl Compiler<'_> {
             checks.push(Check::NotEquals(v.clone()));
         }
         if let Some(r) = &a.matches {
-            if let Err(e) = regex::Regex::new(r) {
+            // A templated pattern is checked once rendered.
+            if r.contains("{{") {
+                self.check_templates(&Value::String(r.clone()), &format!("{ptr}/matches"));
+            } else if let Err(e) = regex::Regex::new(r) {
                 self.diags.push(self.doc.diag(
                     &format!("{ptr}/matches"),
                     format!("bad regular expression: {e}"),

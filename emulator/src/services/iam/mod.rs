@@ -19,6 +19,7 @@ mod policy_document;
 mod providers;
 mod roles;
 mod service_linked;
+mod simulation;
 mod state;
 mod tagging;
 mod users;
@@ -46,6 +47,8 @@ pub(crate) struct RoleInfo {
     pub id: String,
     pub arn: String,
     pub max_session_duration: i64,
+    /// The trust policy as sent (JSON text).
+    pub trust_policy: String,
 }
 
 /// The IAM state of every account, shareable with STS.
@@ -79,6 +82,7 @@ impl IamState {
             id: role.id.clone(),
             arn: role.arn.clone(),
             max_session_duration: role.max_session_duration,
+            trust_policy: role.trust_policy.text.clone(),
         })
     }
 }
@@ -260,6 +264,9 @@ const OPERATIONS: &[&str] = &[
     "ListAccountAliases",
     "GetAccountAuthorizationDetails",
     "GetAccountSummary",
+    // policy simulation
+    "SimulatePrincipalPolicy",
+    "SimulateCustomPolicy",
 ];
 
 impl Iam {
@@ -392,6 +399,8 @@ impl Iam {
             "ListAccountAliases" => account::list_aliases(call),
             "GetAccountAuthorizationDetails" => account::authorization_details(call),
             "GetAccountSummary" => account::summary(call),
+            "SimulatePrincipalPolicy" => simulation::principal(call),
+            "SimulateCustomPolicy" => simulation::custom(call),
             other => Err(AwsError::not_implemented("iam", other)),
         }
     }

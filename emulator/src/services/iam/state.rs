@@ -192,6 +192,8 @@ pub(crate) struct SamlProvider {
 #[derive(Default, Debug)]
 pub(crate) struct Account {
     pub id: String,
+    /// When this account's state was first touched (the root user's CreateDate).
+    pub created: String,
     pub users: BTreeMap<String, User>,
     pub groups: BTreeMap<String, Group>,
     pub roles: BTreeMap<String, Role>,
@@ -213,6 +215,7 @@ impl Account {
     pub fn new(id: &str) -> Account {
         Account {
             id: id.to_string(),
+            created: super::ids::now(),
             ..Account::default()
         }
     }

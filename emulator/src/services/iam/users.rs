@@ -87,10 +87,11 @@ pub(crate) fn get(call: &Call) -> HandlerResult {
 
 /// GetUser for the account's root credentials: no name or path, the account id as UserId.
 fn root_user(call: &Call) -> Value {
+    let created = call.account().read().created.clone();
     json!({"User": {
         "UserId": call.account_id(),
         "Arn": call.caller().arn,
-        "CreateDate": super::ids::timestamp(time::OffsetDateTime::UNIX_EPOCH),
+        "CreateDate": created,
     }})
 }
 
