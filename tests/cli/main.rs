@@ -2,3 +2,5 @@
 
 mod dispatch;
 mod dispatch_server;
+mod runner;
+mod scenarios;
