@@ -4,3 +4,5 @@ mod emulator_iam;
 mod emulator_lambda;
 mod dispatch;
 mod dispatch_server;
+mod runner;
+mod scenarios;
