@@ -1,7 +1,7 @@
 //! Transformers: their declaration in scenario files ([`TransformerSpec`]), the presets and
 //! fixture defaults, and their semantics (snapshot-semantics.md §3, §4).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -590,9 +590,9 @@ pub(crate) enum Replacement {
 /// regex replacement the whole text is.
 pub(crate) struct TextReplacer<'a> {
     replacements: &'a [Replacement],
-    /// Replacement index → pattern id (equal literals share one).
-    pattern_of: Vec<Option<usize>>,
-    patterns: usize,
+    /// Pattern id → the indices of the literal replacements with that text (ascending).
+    users: Vec<Vec<usize>>,
+    regexes: Vec<usize>,
     automaton: Option<aho_corasick::AhoCorasick>,
     max_len: usize,
 }
@@ -601,18 +601,22 @@ impl<'a> TextReplacer<'a> {
     pub(crate) fn new(replacements: &'a [Replacement]) -> Result<Self, SnapshotError> {
         let mut ids: HashMap<&str, usize> = HashMap::new();
         let mut unique: Vec<&str> = Vec::new();
-        let pattern_of = replacements
-            .iter()
-            .map(|r| match r {
+        let mut users: Vec<Vec<usize>> = Vec::new();
+        let mut regexes = Vec::new();
+        for (i, r) in replacements.iter().enumerate() {
+            match r {
                 Replacement::Literal { from, .. } if !from.is_empty() => {
-                    Some(*ids.entry(from.as_str()).or_insert_with(|| {
+                    let id = *ids.entry(from.as_str()).or_insert_with(|| {
                         unique.push(from.as_str());
+                        users.push(Vec::new());
                         unique.len() - 1
-                    }))
+                    });
+                    users[id].push(i);
                 }
-                _ => None,
-            })
-            .collect();
+                Replacement::Literal { .. } => {}
+                Replacement::Regex { .. } => regexes.push(i),
+            }
+        }
         let max_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
         let automaton = if unique.is_empty() {
             None
@@ -623,35 +627,31 @@ impl<'a> TextReplacer<'a> {
         };
         Ok(TextReplacer {
             replacements,
-            pattern_of,
-            patterns: unique.len(),
+            users,
+            regexes,
             automaton,
             max_len,
         })
     }
 
-    fn mark(&self, bytes: &[u8], present: &mut [bool]) {
+    /// Queues every literal replacement after `after` whose text occurs in `bytes`.
+    fn mark(&self, bytes: &[u8], after: Option<usize>, pending: &mut BTreeSet<usize>) {
         if let Some(ac) = &self.automaton {
             for m in ac.find_overlapping_iter(bytes) {
-                present[m.pattern().as_usize()] = true;
+                let users = &self.users[m.pattern().as_usize()];
+                let from = after.map_or(0, |a| users.partition_point(|&j| j <= a));
+                pending.extend(&users[from..]);
             }
         }
     }
 
     pub(crate) fn apply(&self, text: &mut String) {
-        let mut present = vec![false; self.patterns];
-        self.mark(text.as_bytes(), &mut present);
-        for (i, replacement) in self.replacements.iter().enumerate() {
-            match replacement {
+        // The replacements still to try, in order: a superset of those that can match.
+        let mut pending: BTreeSet<usize> = self.regexes.iter().copied().collect();
+        self.mark(text.as_bytes(), None, &mut pending);
+        while let Some(i) = pending.pop_first() {
+            match &self.replacements[i] {
                 Replacement::Literal { from, to } => {
-                    let Some(pid) = self.pattern_of[i] else {
-                        continue;
-                    };
-                    if !present[pid] {
-                        continue;
-                    }
-                    // Every occurrence is replaced; new ones can only touch inserted text.
-                    present[pid] = false;
                     let mut out = String::with_capacity(text.len());
                     let mut inserted = Vec::new();
                     let mut last = 0;
@@ -666,18 +666,18 @@ impl<'a> TextReplacer<'a> {
                     }
                     out.push_str(&text[last..]);
                     *text = out;
+                    // Every occurrence was replaced; new ones can only touch inserted text.
                     let bytes = text.as_bytes();
                     let reach = self.max_len.saturating_sub(1);
                     for (start, end) in inserted {
                         let window = start.saturating_sub(reach)..(end + reach).min(bytes.len());
-                        self.mark(&bytes[window], &mut present);
+                        self.mark(&bytes[window], Some(i), &mut pending);
                     }
                 }
                 Replacement::Regex { regex, to } => {
                     if let std::borrow::Cow::Owned(s) = regex.replace_all(text, to.as_str()) {
                         *text = s;
-                        present.iter_mut().for_each(|p| *p = false);
-                        self.mark(text.as_bytes(), &mut present);
+                        self.mark(text.as_bytes(), Some(i), &mut pending);
                     }
                 }
             }
