@@ -775,8 +775,19 @@ static ISO8601: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ISO8601_ANCHORED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^(?:{})", ISO8601.as_str())).expect("static regex"));
-static TIMESTAMP_KEY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)timestamp").expect("static regex"));
+/// `k.lower().endswith("id")` without allocating.
+fn ends_with_id(k: &str) -> bool {
+    k.len() >= 2 && k.as_bytes()[k.len() - 2..].eq_ignore_ascii_case(b"id")
+}
+
+/// LocalStack's `/timestamp/i` key test. Python's IGNORECASE also folds a few non-ASCII letters
+/// (e.g. the Kelvin sign); keys are ASCII in AWS responses.
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
 /// New-set string patterns, tested from the start (`.` is any character).
 static NEW_TIMESTAMPS: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
     let d = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}";
@@ -883,21 +894,25 @@ impl Transformer {
                 Ok(())
             }
             Transformer::ResourceName { name } => kv_walk(state, &mut |_, v| {
-                if let Some(resource) = v.as_str().and_then(arn_resource) {
+                let arn = v.as_str().filter(|s| s.starts_with("arn:"));
+                if let Some(resource) = arn.and_then(arn_resource) {
                     ctx.register(&resource, name);
                     return Ok(true);
                 }
                 Ok(false)
             }),
             Transformer::Uuid => kv_walk(state, &mut |k, v| match v.as_str() {
-                Some(s) if k.to_lowercase().ends_with("id") && UUID_PREFIX.is_match(s) => {
+                Some(s) if ends_with_id(k) && s.len() >= 36 && UUID_PREFIX.is_match(s) => {
                     ctx.register(s, "uuid");
                     Ok(true)
                 }
                 _ => Ok(false),
             }),
             Transformer::LogStreamName => kv_walk(state, &mut |_, v| match v.as_str() {
-                Some(s) if LOG_STREAM.is_match(s) => {
+                Some(s)
+                    if s.as_bytes().first().is_some_and(u8::is_ascii_digit)
+                        && LOG_STREAM.is_match(s) =>
+                {
                     ctx.register(s, "log-stream-name");
                     Ok(true)
                 }
@@ -955,8 +970,9 @@ impl Transformer {
                 Ok(false)
             }),
             Transformer::LegacyTimestampKeys => kv_walk(state, &mut |k, v| {
-                let timestamp_key =
-                    TIMESTAMP_KEY.is_match(k) || k == "creationTime" || k == "ingestionTime";
+                let timestamp_key = contains_ignore_ascii_case(k, "timestamp")
+                    || k == "creationTime"
+                    || k == "ingestionTime";
                 let iso = v.as_str().is_some_and(|s| ISO8601_ANCHORED.is_match(s));
                 if timestamp_key && !is_unset(v) && !iso {
                     *v = Value::String("timestamp".into());
