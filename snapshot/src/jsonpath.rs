@@ -232,8 +232,7 @@ fn find_simple(root: &Value, segments: &[Simple]) -> Vec<Vec<Step>> {
                     _ => {}
                 },
                 Simple::Descendant(name) => {
-                    let mut stack = path;
-                    descend(node, name, &mut stack, &mut next);
+                    descend(node, name, &path, &mut Vec::new(), &mut next);
                 }
             }
         }
@@ -249,22 +248,41 @@ fn extend(path: &[Step], step: Step) -> Vec<Step> {
     out
 }
 
+/// A step of the walk in progress, borrowed; turned into [`Step`]s only for matches.
+#[derive(Clone, Copy)]
+enum Borrowed<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+fn owned(prefix: &[Step], stack: &[Borrowed<'_>], last: Step) -> Vec<Step> {
+    let mut out = Vec::with_capacity(prefix.len() + stack.len() + 1);
+    out.extend_from_slice(prefix);
+    out.extend(stack.iter().map(|s| match s {
+        Borrowed::Key(k) => Step::Key((*k).to_string()),
+        Borrowed::Index(i) => Step::Index(*i),
+    }));
+    out.push(last);
+    out
+}
+
 /// Pre-order: the node's own member first, then its children's matches in order.
 fn descend<'v>(
     node: &'v Value,
     name: &str,
-    stack: &mut Vec<Step>,
+    prefix: &[Step],
+    stack: &mut Vec<Borrowed<'v>>,
     out: &mut Vec<(Vec<Step>, &'v Value)>,
 ) {
     match node {
         Value::Object(map) => {
             if let Some(child) = map.get(name) {
-                out.push((extend(stack, Step::Key(name.to_string())), child));
+                out.push((owned(prefix, stack, Step::Key(name.to_string())), child));
             }
             for (k, child) in map {
                 if child.is_object() || child.is_array() {
-                    stack.push(Step::Key(k.clone()));
-                    descend(child, name, stack, out);
+                    stack.push(Borrowed::Key(k));
+                    descend(child, name, prefix, stack, out);
                     stack.pop();
                 }
             }
@@ -272,8 +290,8 @@ fn descend<'v>(
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
                 if child.is_object() || child.is_array() {
-                    stack.push(Step::Index(i));
-                    descend(child, name, stack, out);
+                    stack.push(Borrowed::Index(i));
+                    descend(child, name, prefix, stack, out);
                     stack.pop();
                 }
             }
