@@ -195,7 +195,8 @@ pub enum Preset {
     LambdaApi,
     /// resource names, change set ids and names, stack names.
     CloudformationApi,
-    /// STS credentials and identities (secrets are redacted by default anyway).
+    /// AccessKeyId and RoleSessionName references, resource names (secret keys and session
+    /// tokens are redacted by default anyway).
     StsApi,
 }
 
@@ -507,11 +508,15 @@ fn preset_members(preset: Preset) -> Vec<Transformer> {
             kv("ChangeSetId"),
             kv("StackName"),
         ],
-        // Not in LocalStack's utility; the STS identities that vary per account and session.
+        // Not in LocalStack's utility. Access key ids and session names, plus resource names
+        // (federated users). `AssumedRoleId` (`<role id>:<session>`) is left to the parts'
+        // references, as the STS recordings show it: `<role-id:1>:<role-session-name:1>`.
         Preset::StsApi => vec![
             kv("AccessKeyId"),
-            kv("AssumedRoleId"),
             kv("RoleSessionName"),
+            Transformer::ResourceName {
+                name: "resource".into(),
+            },
         ],
     }
 }
