@@ -5,7 +5,9 @@ use serde_json::{Map, Value};
 
 use crate::file::Entry;
 use crate::report::{self, VerifyReport};
-use crate::transform::{fixture_defaults, Context, Prioritized, TimestampSet, Transformer};
+use crate::transform::{
+    fixture_defaults, Context, Prioritized, TextReplacer, TimestampSet, Transformer,
+};
 use crate::{datetime, jsonpath, pyjson, redact, SnapshotError, TransformerSpec};
 
 #[derive(Debug, Clone)]
@@ -143,12 +145,11 @@ impl Session {
     /// Dumps each match key's value, applies the text replacements in order, parses it back.
     fn replace(&self, t: Transformed) -> Result<IndexMap<String, Value>, SnapshotError> {
         let mut out = IndexMap::with_capacity(t.tree.len());
+        let replacer = TextReplacer::new(&t.ctx.replacements)?;
         for (key, mut value) in t.tree {
             datetime::render_all(&mut value, &datetime::python_str);
             let mut text = pyjson::dumps_compact(&value);
-            for replacement in &t.ctx.replacements {
-                replacement.apply(&mut text);
-            }
+            replacer.apply(&mut text);
             if self.options.redact_secrets {
                 redact::scrub_text(&mut text, &t.ctx.secrets);
             }
