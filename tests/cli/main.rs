@@ -2,5 +2,6 @@
 
 mod dispatch;
 mod dispatch_server;
+mod emulator_core;
 mod runner;
 mod scenarios;
