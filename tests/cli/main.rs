@@ -3,5 +3,6 @@
 mod dispatch;
 mod dispatch_server;
 mod emulator_core;
+mod emulator_iam;
 mod runner;
 mod scenarios;

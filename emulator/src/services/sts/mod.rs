@@ -5,8 +5,7 @@
 //! attributed to the session (assumed role, federated user, or the calling user).
 
 mod federation;
-#[cfg(test)]
-mod tests;
+mod trust;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -267,21 +266,30 @@ impl Sts {
         check_arn(role_arn)?;
         check_session_tags(input)?;
         let packed = packed_policy_size(input)?;
+        let denied = || {
+            access_denied(format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                ctx.caller.arn
+            ))
+        };
         let role = self
             .iam()
             .and_then(|iam| iam.role_by_arn(role_arn))
-            .ok_or_else(|| {
-                access_denied(format!(
-                    "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
-                    ctx.caller.arn
-                ))
-            })?;
-        let seconds = duration(
-            input,
-            3600,
-            role.max_session_duration,
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        )?;
+            .ok_or_else(denied)?;
+        if !trust::allows(&role.trust_policy, &ctx.caller, "sts:AssumeRole") {
+            return Err(denied());
+        }
+        // Role chaining (a role session assuming a role) is limited to one hour.
+        let chained = ctx.caller.arn.contains(":assumed-role/");
+        let (max, over_max) = if chained {
+            (3600, "The requested DurationSeconds exceeds the 1 hour session limit for roles assuming other roles.")
+        } else {
+            (
+                role.max_session_duration,
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            )
+        };
+        let seconds = duration(input, 3600, max, over_max)?;
         let (arn, user_id, user_json) = assumed_role_user(&role, session);
         let issued = self.issue(role_account(&role), &arn, &user_id, seconds);
         let mut out = Map::new();
