@@ -4,5 +4,6 @@ mod dispatch;
 mod dispatch_server;
 mod emulator_core;
 mod emulator_iam;
+mod emulator_lambda;
 mod runner;
 mod scenarios;

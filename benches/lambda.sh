@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Lambda benchmarks of the paritytest emulator (release build, this machine):
+#  1. warm invoke p50 of a python echo function (target < 5 ms) and cold start (target < 300 ms),
+#     measured over HTTP keep-alive like an SDK;
+#  2. GetFunction throughput at 16 connections with wrk (target >= 50,000 req/s), the emulator
+#     pinned to one core and wrk to the other.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup-runtimes >/dev/null
+command -v wrk >/dev/null 2>&1 || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk; }
+
+cargo build --release -q -p paritytest-emulator --example lambda_bench
+BIN=target/release/examples/lambda_bench
+CORES=$(nproc)
+SERVER_CPU=0
+CLIENT_CPU=$(( CORES > 1 ? 1 : 0 ))
+
+echo "== invoke latency (emulator on cpu $SERVER_CPU)"
+taskset -c "$SERVER_CPU" "$BIN" invoke
+
+PORT=${PORT:-4599}
+echo "== GetFunction throughput: emulator on cpu $SERVER_CPU, wrk on cpu $CLIENT_CPU, 16 connections"
+taskset -c "$SERVER_CPU" "$BIN" serve "$PORT" > /tmp/paritytest-lambda-bench.log 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do grep -q ready /tmp/paritytest-lambda-bench.log 2>/dev/null && break; sleep 0.1; done
+AUTH="AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0"
+OUT=$(taskset -c "$CLIENT_CPU" wrk -t1 -c16 -d${DURATION:-10}s -H "Authorization: $AUTH" \
+  "http://127.0.0.1:$PORT/2015-03-31/functions/bench-fn")
+echo "$OUT"
+RPS=$(echo "$OUT" | awk '/Requests\/sec/ {print int($2)}')
+NON2XX=$(echo "$OUT" | awk '/Non-2xx/ {print $4}')
+if [ -n "$NON2XX" ]; then echo "FAIL: $NON2XX non-2xx answers"; fi
+if [ "${RPS:-0}" -ge 50000 ]; then echo "GetFunction: $RPS req/s >= 50000: PASS"; else echo "GetFunction: $RPS req/s < 50000: FAIL"; fi
