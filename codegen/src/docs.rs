@@ -22,16 +22,16 @@ pub fn markdown(html: &str) -> String {
             .collect::<String>()
             .to_ascii_lowercase();
         match (name.as_str(), closing) {
-            ("p" | "div" | "note" | "important" | "ul" | "ol" | "dl", _) => {
-                // `<li><p>`: the paragraph belongs to the bullet.
-                if !out.ends_with("\n- ") {
-                    out.push_str("\n\n");
-                }
+            // `<li><p>`: the paragraph belongs to the bullet.
+            ("p" | "div" | "note" | "important" | "ul" | "ol" | "dl", _)
+                if !out.ends_with("\n- ") =>
+            {
+                out.push_str("\n\n")
             }
             ("li", false) => out.push_str("\n- "),
             ("dt", false) => out.push_str("\n\n**"),
             ("dt", true) => out.push_str("**\n"),
-            ("dd", false) => out.push_str("\n"),
+            ("dd", false) => out.push('\n'),
             ("br", _) => out.push('\n'),
             ("code", _) => out.push('`'),
             ("b" | "strong", _) => out.push_str("**"),

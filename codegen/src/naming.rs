@@ -26,15 +26,10 @@ pub fn words(name: &str) -> Vec<String> {
         } else if current.is_empty() {
             false
         } else if !complete_word_in_progress
-            && c.is_uppercase()
-            && last.is_some_and(|l| l.is_ascii_digit() || l.is_lowercase())
+            && ((c.is_uppercase() && last.is_some_and(|l| l.is_ascii_digit() || l.is_lowercase()))
+                || (all_lower && last.is_some_and(|l| l.is_ascii_digit()) && c.is_lowercase()))
         {
-            true
-        } else if !complete_word_in_progress
-            && all_lower
-            && last.is_some_and(|l| l.is_ascii_digit())
-            && c.is_lowercase()
-        {
+            // `Abc|Def`, `Ab2|Def`, and in all-lowercase names `s3|key`
             true
         } else {
             end_of_acronym(last, c, peek, double_peek)
@@ -63,7 +58,7 @@ fn end_of_acronym(
         return false;
     }
     // `ARNs`, `ACLs`: a pluralised acronym is one word.
-    !(peek == Some('s') && !double_peek.is_some_and(|d| d.is_lowercase()))
+    peek != Some('s') || double_peek.is_some_and(|d| d.is_lowercase())
 }
 
 pub fn snake(name: &str) -> String {

@@ -207,10 +207,10 @@ impl Service {
                     self.reach(&t, input, sdk)?;
                 }
             }
-            "string" if !shape.enum_values.is_empty() => {
-                if sdk.enums.contains_key(&pascal(shape_name)) {
-                    self.enums.insert(shape_name.to_string());
-                }
+            "string"
+                if !shape.enum_values.is_empty() && sdk.enums.contains_key(&pascal(shape_name)) =>
+            {
+                self.enums.insert(shape_name.to_string());
             }
             "structure" if shape.union => {
                 if self.unions.contains_key(shape_name) {
@@ -225,8 +225,7 @@ impl Service {
                 let members: Vec<(String, String)> = shape
                     .members
                     .keys()
-                    .cloned()
-                    .map(|m| (m.clone(), pascal(&m)))
+                    .map(|m| (m.clone(), pascal(m)))
                     .collect();
                 let mut kept = Vec::new();
                 let mut targets = Vec::new();

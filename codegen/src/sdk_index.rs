@@ -200,3 +200,52 @@ pub fn locate_crates(
     }
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_shapes_smithy_rs_writes() {
+        let src = r#"
+pub struct Empty {}
+pub struct Tag {
+    /// doc
+    pub key: ::std::string::String,
+    pub r#type: ::std::option::Option<crate::types::Kind>,
+}
+impl TagBuilder {
+    pub fn set_key(mut self, input: ::std::option::Option<::std::string::String>) -> Self {
+        self
+    }
+    pub fn build(
+        self,
+    ) -> ::std::result::Result<crate::types::Tag, ::aws_smithy_types::error::operation::BuildError> {
+        todo!()
+    }
+}
+impl ::std::fmt::Debug for Tag {
+    fn fmt(&self) {}
+}
+pub enum Kind {
+    /// doc
+    #[allow(missing_docs)]
+    Plain,
+    Wrapped(::std::string::String),
+}
+"#;
+        let mut index = SdkIndex::default();
+        index.scan(src);
+        assert_eq!(index.structs["Empty"], Vec::<String>::new());
+        assert_eq!(index.field("Tag", "type").as_deref(), Some("r#type"));
+        assert_eq!(index.field("Tag", "key").as_deref(), Some("key"));
+        assert_eq!(
+            index.setter("TagBuilder", "key").as_deref(),
+            Some("set_key")
+        );
+        assert!(index.impls["TagBuilder"].build_fallible);
+        assert!(!index.impls.contains_key("::std::fmt::Debug for Tag"));
+        let variants: Vec<&str> = index.enums["Kind"].iter().map(String::as_str).collect();
+        assert_eq!(variants, ["Plain", "Wrapped"]);
+    }
+}

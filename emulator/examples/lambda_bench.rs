@@ -187,6 +187,51 @@ async fn serve(port: u16) {
     emu.shutdown().await;
 }
 
+/// GetFunction without HTTP: how much of a request the handler itself costs.
+async fn handler_cost() {
+    let emu = Emulator::start(Config::default()).await.expect("emulator");
+    let mut conn = Conn::open(&emu.addr().to_string()).await;
+    setup(&mut conn).await;
+    let ctx = paritytest_emulator::RequestContext {
+        service: "lambda",
+        operation: "GetFunction".into(),
+        region: "us-east-1".into(),
+        request_id: "bench".into(),
+        caller: paritytest_emulator::Caller {
+            access_key_id: "test".into(),
+            account_id: "000000000000".into(),
+            arn: "arn:aws:iam::000000000000:root".into(),
+            user_id: "000000000000".into(),
+        },
+    };
+    let n = 100_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        emu.call(
+            &ctx,
+            "lambda",
+            "GetFunction",
+            serde_json::json!({"FunctionName": FUNCTION}),
+        )
+        .await
+        .unwrap();
+    }
+    println!(
+        "GetFunction handler: {:.1} us/call",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+    let t = Instant::now();
+    for _ in 0..20_000 {
+        conn.send("GET", &format!("/2015-03-31/functions/{FUNCTION}"), b"")
+            .await;
+    }
+    println!(
+        "GetFunction over HTTP (1 connection): {:.1} us/request",
+        t.elapsed().as_secs_f64() * 1e6 / 20_000.0
+    );
+    emu.shutdown().await;
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let threads = std::env::var("BENCH_THREADS")
@@ -200,6 +245,7 @@ fn main() {
         .unwrap();
     match args.get(1).map(String::as_str) {
         Some("invoke") => rt.block_on(invoke_bench()),
+        Some("handler") => rt.block_on(handler_cost()),
         Some("serve") => {
             let port = args.get(2).and_then(|p| p.parse().ok()).unwrap_or(4599);
             rt.block_on(serve(port))

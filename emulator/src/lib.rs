@@ -204,6 +204,18 @@ impl Emulator {
         self.shared.reset();
     }
 
+    /// A context for in-process calls: the caller behind `access_key_id` (resolved as for an
+    /// HTTP request), the region, and a fresh request id. `call` fills in service and operation.
+    pub fn context(&self, access_key_id: &str, region: &str) -> RequestContext {
+        RequestContext {
+            service: "",
+            operation: String::new(),
+            region: region.to_string(),
+            request_id: new_request_id(),
+            caller: identity::resolve_caller(&self.shared, access_key_id),
+        }
+    }
+
     /// Call an operation in-process (the CloudFormation engine's path): same handlers, same
     /// errors, no HTTP. `ctx` supplies caller, region and request id.
     pub async fn call(

@@ -193,3 +193,38 @@ async fn lambda_control_plane_cases() {
         failures.join("\n\n")
     );
 }
+
+#[tokio::test]
+async fn state_is_per_account_and_region() {
+    let l = lambda();
+    let create = serde_json::json!({
+        "FunctionName": "regional", "Runtime": "python3.12", "Role": ROLE, "Handler": "index.handler",
+        "Code": {"ZipFile": zip_b64(&[("index.py", "")])},
+    });
+    l.handle(&ctx("CreateFunction"), create.clone())
+        .await
+        .unwrap();
+    let get = serde_json::json!({"FunctionName": "regional"});
+    assert!(l.handle(&ctx("GetFunction"), get.clone()).await.is_ok());
+    let err = l
+        .handle(&ctx_in("GetFunction", "eu-west-1"), get.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        format!("Function not found: arn:aws:lambda:eu-west-1:{ACCOUNT}:function:regional")
+    );
+    let mut other = ctx("GetFunction");
+    other.caller.account_id = "222222222222".into();
+    let err = l.handle(&other, get.clone()).await.unwrap_err();
+    assert_eq!(err.code, "ResourceNotFoundException");
+    // The same name is free in another region.
+    l.handle(&ctx_in("CreateFunction", "eu-west-1"), create)
+        .await
+        .unwrap();
+    l.reset();
+    assert!(
+        l.handle(&ctx("GetFunction"), get).await.is_err(),
+        "reset forgets everything"
+    );
+}

@@ -375,6 +375,31 @@ async fn concurrent_invocations_use_separate_environments() {
         "ran in parallel: {a} {b}"
     );
     assert!(l.idle_environments() >= 2);
+
+    // Reserved concurrency 1: a second call while one runs is throttled as on AWS.
+    call(
+        &l,
+        "PutFunctionConcurrency",
+        json!({"FunctionName": name, "ReservedConcurrentExecutions": 1}),
+    )
+    .await
+    .unwrap();
+    let (a, b) = tokio::join!(call(&l, "Invoke", json!({"FunctionName": name})), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        call(&l, "Invoke", json!({"FunctionName": name})).await
+    });
+    assert!(a.is_ok());
+    let err = b.unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.status),
+        ("TooManyRequestsException", 429)
+    );
+    assert!(
+        call(&l, "Invoke", json!({"FunctionName": name}))
+            .await
+            .is_ok(),
+        "the slot is free again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -628,11 +653,7 @@ async fn layers_are_on_the_import_path() {
 fn process_alive(pid: i64) -> bool {
     // A zombie (reaped later by tokio) counts as gone.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.split_whitespace()
-                .nth(2)
-                .is_some_and(|state| state == "Z")
-        })
+        .map(|s| s.split_whitespace().nth(2) != Some("Z"))
         .unwrap_or(false)
 }
 

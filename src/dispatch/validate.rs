@@ -146,27 +146,15 @@ fn walk(model: &ServiceModel, shape_name: &str, v: &Value, path: &str, out: &mut
                 fail(format!("invalid range {i}, minimum {min}"));
             }
         }
-        "float" | "double" => {
-            if !v.is_number() {
-                fail(format!("expected a number, got {}", kind(v)));
+        "float" | "double" if !v.is_number() => fail(format!("expected a number, got {}", kind(v))),
+        "boolean" if !v.is_boolean() => fail(format!("expected a boolean, got {}", kind(v))),
+        "timestamp" if parse_timestamp(v).is_none() => fail(format!(
+            "expected an ISO 8601 timestamp (2024-01-31T12:00:00Z) or epoch seconds, got {}",
+            match v {
+                Value::String(s) => format!("{s:?}"),
+                other => kind(other).to_string(),
             }
-        }
-        "boolean" => {
-            if !v.is_boolean() {
-                fail(format!("expected a boolean, got {}", kind(v)));
-            }
-        }
-        "timestamp" => {
-            if parse_timestamp(v).is_none() {
-                fail(format!(
-                    "expected an ISO 8601 timestamp (2024-01-31T12:00:00Z) or epoch seconds, got {}",
-                    match v {
-                        Value::String(s) => format!("{s:?}"),
-                        other => kind(other).to_string(),
-                    }
-                ));
-            }
-        }
+        )),
         "blob" => {
             if let Err(m) = blob_bytes(v) {
                 fail(m);

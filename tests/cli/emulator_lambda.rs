@@ -61,7 +61,7 @@ async fn lambda_control_plane_and_invoke_through_the_sdk() {
     let emu = Emulator::start(Config::default()).await.expect("emulator");
     let c = client(&emu.url()).await;
     let name = format!("e2e-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let code = "def handler(event, context):\n    print('got', event)\n    if event.get('fail'):\n        raise ValueError('boom')\n    return {'echo': event, 'version': context.function_version}\n";
+    let code = "import os\ndef handler(event, context):\n    print('got', event)\n    if event.get('fail'):\n        raise ValueError('boom')\n    return {'echo': event, 'version': context.function_version, 'pid': os.getpid()}\n";
 
     let created = c
         .create_function()
@@ -98,10 +98,9 @@ async fn lambda_control_plane_and_invoke_through_the_sdk() {
     assert_eq!(out.function_error(), None);
     let payload: serde_json::Value =
         serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
-    assert_eq!(
-        payload,
-        serde_json::json!({"echo": {"a": 1}, "version": "$LATEST"})
-    );
+    assert_eq!(payload["echo"], serde_json::json!({"a": 1}));
+    assert_eq!(payload["version"], "$LATEST");
+    let pid = payload["pid"].as_i64().unwrap();
     let log = String::from_utf8(
         base64::engine::general_purpose::STANDARD
             .decode(out.log_result().unwrap())
@@ -211,5 +210,51 @@ async fn lambda_control_plane_and_invoke_through_the_sdk() {
         .functions()
         .iter()
         .all(|f| f.function_name() != Some(name.as_str())));
+    // A function still warm when the emulator stops must not outlive it.
+    let keep = format!("keep-{name}");
+    c.create_function()
+        .function_name(&keep)
+        .runtime(Runtime::Python312)
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .handler("index.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(zip(&[("index.py", code)])))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    wait_active(&c, &keep).await;
+    let out = c
+        .invoke()
+        .function_name(&keep)
+        .payload(Blob::new("{}"))
+        .send()
+        .await
+        .unwrap();
+    let warm: serde_json::Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
+    let warm_pid = warm["pid"].as_i64().unwrap();
+    assert!(alive(warm_pid));
+    assert!(
+        !alive(pid) || pid == warm_pid,
+        "deleted function's environment ended"
+    );
     emu.shutdown().await;
+    let mut ended = false;
+    for _ in 0..100 {
+        if !alive(warm_pid) {
+            ended = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(ended, "runtime process {warm_pid} outlived the emulator");
+}
+
+/// Running (zombies, reaped later, count as ended).
+fn alive(pid: i64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.split_whitespace().nth(2) != Some("Z"))
+        .unwrap_or(false)
 }

@@ -491,3 +491,101 @@ fn invalid_scenario_files_give_their_expected_diagnostics() {
     assert!(cases >= 10, "only {cases} invalid cases");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn ctrl_c_stops_the_run_and_still_cleans_up() {
+    let emu = Standalone::start();
+    let target = format!("endpoint={}", emu.url);
+    let name = format!("interrupted-{}", std::process::id());
+    let slow = format!(
+        r#"
+name: slow
+steps:
+  - call: iam.CreateUser
+    input: {{UserName: {name}}}
+    cleanup:
+      call: iam.DeleteUser
+      input: {{UserName: {name}}}
+  - wait:
+      call: iam.GetUser
+      input: {{UserName: {name}}}
+      until: {{path: $.User.Path, equals: /never/}}
+      timeout: 60s
+"#
+    );
+    let exists =
+        format!("name: exists\nsteps:\n  - call: iam.GetUser\n    input: {{UserName: {name}}}\n");
+    let p = project(&[("slow/s.yaml", &slow), ("exists/e.yaml", &exists)]);
+    let child = Command::new(env!("CARGO_BIN_EXE_paritytest"))
+        .args(["run", "slow", "--target", &target])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the user exists, i.e. the scenario is polling.
+    let mut created = false;
+    for _ in 0..100 {
+        if pt(p.path(), &["run", "exists", "--target", &target]).code == 0 {
+            created = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(created, "the scenario never created its user");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(stdout.contains("interrupted (Ctrl-C)"), "{stdout}");
+    assert!(stdout.contains("INTERRUPTED"), "{stdout}");
+    // The cleanup deleted the user.
+    let r = pt(p.path(), &["run", "exists", "--target", &target]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("NoSuchEntity"), "{r:?}");
+}
+
+#[test]
+fn groups_from_another_file_and_template_helpers() {
+    let common = r#"
+groups:
+  tagged_user:
+    params: {name: null, tags: [{Key: a, Value: b}]}
+    steps:
+      - call: iam.CreateUser
+        input: {UserName: "{{ name }}", Tags: "{{ tags }}"}
+        capture: {created: $.User.UserName}
+        cleanup:
+          call: iam.DeleteUser
+          input: {UserName: "{{ name }}"}
+"#;
+    let s = r#"
+name: uses a shared group
+vars:
+  n: "g-{{ short_uid() }}"
+  doc: {A: [1, 2]}
+steps:
+  - include: _common.yaml#tagged_user
+    with: {name: "{{ n }}"}
+  - assert:
+      - {value: "{{ created }}", equals: "{{ n }}"}
+      - {value: "{{ doc | tojson }}", equals: '{"A":[1,2]}'}
+      - {value: "{{ 'hi' | b64encode }}", equals: aGk=}
+      - {value: "{{ random_name('x') }}", matches: "^x-[0-9a-f]{8}$"}
+      - {value: {json: {k: "{{ n }}"}}, matches: '^\{"k":"g-'}
+  - call: iam.ListUserTags
+    input: {UserName: "{{ n }}"}
+    assert:
+      - {path: "$.Tags[0].Key", equals: a}
+"#;
+    let p = project(&[("g/_common.yaml", common), ("g/main.yaml", s)]);
+    let list = pt(p.path(), &["list", "g"]);
+    assert_eq!(list.stdout.lines().count(), 1, "{list:?}");
+    let r = pt(p.path(), &["run", "g"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}

@@ -259,13 +259,11 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn in_process_calls_reach_the_same_handlers() {
     let emu = fake_server(Config::default()).await;
-    let ctx = paritytest_emulator::RequestContext {
-        service: "iam",
-        operation: String::new(),
-        region: "us-east-1".into(),
-        request_id: "r".into(),
-        caller: paritytest_emulator::identity::root_caller("test", "000000000000"),
-    };
+    let ctx = emu.context("111122223333", "eu-west-1");
+    assert_eq!(
+        (ctx.account_id(), ctx.region.as_str()),
+        ("111122223333", "eu-west-1")
+    );
     let err = emu
         .call(&ctx, "iam", "NotAnOperation", serde_json::json!({}))
         .await
@@ -276,6 +274,7 @@ async fn in_process_calls_reach_the_same_handlers() {
         .await
         .unwrap();
     assert_eq!(ok["User"]["UserName"], "x");
+    assert_eq!(ok["User"]["Arn"], "arn:aws:iam::111122223333:user/x");
     let err = emu
         .call(
             &ctx,
@@ -340,7 +339,7 @@ fn fill_labels(template: &str) -> String {
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').unwrap() + start;
-        out.push_str("1");
+        out.push('1');
         rest = &rest[end + 1..];
     }
     out.push_str(rest);

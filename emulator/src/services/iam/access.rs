@@ -230,6 +230,11 @@ fn credential_id<'a>(call: &'a Call) -> Result<&'a str, AwsError> {
     Ok(id)
 }
 
+/// Service passwords look like base64 but are 59 random characters and a trailing `=`.
+fn service_password() -> String {
+    format!("{}=", random_token(59))
+}
+
 fn no_such_credential(id: &str) -> AwsError {
     no_such_entity(format!("No such credential {id} exists"))
 }
@@ -259,7 +264,7 @@ pub(crate) fn create_service_credential(call: &Call) -> HandlerResult {
         id: entity_id("ACCA"),
         service: service.to_string(),
         service_user_name: format!("{}-at-{account_id}", user.name),
-        password: random_token(44),
+        password: service_password(),
         active: true,
         created: now(),
     };
@@ -316,7 +321,7 @@ pub(crate) fn reset_service_credential(call: &Call) -> HandlerResult {
         .iter_mut()
         .find(|c| c.id == id)
         .ok_or_else(|| no_such_credential(id))?;
-    credential.password = random_token(44);
+    credential.password = service_password();
     Ok(json!({"ServiceSpecificCredential": credential.to_json(&user_name, true)}))
 }
 

@@ -195,7 +195,7 @@ pub(crate) fn summary(call: &Call) -> HandlerResult {
         "InstanceProfiles": account.instance_profiles.len(),
         "InstanceProfilesQuota": 1000,
         "Providers": providers,
-        "ServerCertificates": 0,
+        "ServerCertificates": account.server_certificates.len(),
         "ServerCertificatesQuota": 20,
         "MFADevices": 0,
         "MFADevicesInUse": 0,
@@ -216,4 +216,72 @@ pub(crate) fn summary(call: &Call) -> HandlerResult {
         "VersionsPerPolicyQuota": 5,
         "GlobalEndpointTokenVersion": 1,
     }}))
+}
+
+/// UpdateAccountPasswordPolicy replaces the whole policy; omitted members take their defaults.
+pub(crate) fn update_password_policy(call: &Call) -> HandlerResult {
+    let input = call.input;
+    let min_length = input.int("MinimumPasswordLength").unwrap_or(6);
+    if !(6..=128).contains(&min_length) {
+        return Err(constraint_error(
+            Some(&min_length.to_string()),
+            "MinimumPasswordLength",
+            if min_length < 6 {
+                "Member must have value greater than or equal to 6"
+            } else {
+                "Member must have value less than or equal to 128"
+            },
+        ));
+    }
+    let mut policy = Map::new();
+    policy.insert("MinimumPasswordLength".into(), json!(min_length));
+    for member in [
+        "RequireSymbols",
+        "RequireNumbers",
+        "RequireUppercaseCharacters",
+        "RequireLowercaseCharacters",
+        "AllowUsersToChangePassword",
+    ] {
+        policy.insert(member.into(), json!(input.bool(member).unwrap_or(false)));
+    }
+    let max_age = input.int("MaxPasswordAge").filter(|age| *age > 0);
+    policy.insert("ExpirePasswords".into(), json!(max_age.is_some()));
+    if let Some(age) = max_age {
+        policy.insert("MaxPasswordAge".into(), json!(age));
+    }
+    if let Some(reuse) = input.int("PasswordReusePrevention") {
+        policy.insert("PasswordReusePrevention".into(), json!(reuse));
+    }
+    if let Some(hard) = input.bool("HardExpiry") {
+        policy.insert("HardExpiry".into(), json!(hard));
+    }
+    let account = call.account();
+    account.write().password_policy = Some(Value::Object(policy));
+    Ok(json!({}))
+}
+
+fn no_password_policy(account_id: &str) -> crate::service::AwsError {
+    no_such_entity(format!(
+        "The Password Policy with domain name {account_id} cannot be found."
+    ))
+}
+
+pub(crate) fn get_password_policy(call: &Call) -> HandlerResult {
+    let account = call.account();
+    let account = account.read();
+    match &account.password_policy {
+        Some(policy) => Ok(json!({"PasswordPolicy": policy})),
+        None => Err(no_password_policy(&account.id)),
+    }
+}
+
+pub(crate) fn delete_password_policy(call: &Call) -> HandlerResult {
+    let account = call.account();
+    let mut account = account.write();
+    if account.password_policy.take().is_none() {
+        return Err(no_such_entity(
+            "The account policy with name PasswordPolicy cannot be found.",
+        ));
+    }
+    Ok(json!({}))
 }

@@ -121,9 +121,9 @@ pub(crate) fn delete(call: &Call) -> HandlerResult {
         .groups
         .get(&key(name))
         .ok_or_else(|| no_such_group(name))?;
-    if !group.members.is_empty() {
+    if !group.permissions.attached.is_empty() {
         return Err(delete_conflict(
-            "Cannot delete entity, must remove users from group first.",
+            "Cannot delete entity, must detach all policies first.",
         ));
     }
     if !group.permissions.inline.is_empty() {
@@ -131,9 +131,9 @@ pub(crate) fn delete(call: &Call) -> HandlerResult {
             "Cannot delete entity, must delete policies first.",
         ));
     }
-    if !group.permissions.attached.is_empty() {
+    if !group.members.is_empty() {
         return Err(delete_conflict(
-            "Cannot delete entity, must detach all policies first.",
+            "Cannot delete entity, must remove users from group first.",
         ));
     }
     account.groups.remove(&key(name));

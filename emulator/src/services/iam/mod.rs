@@ -18,6 +18,7 @@ mod policies;
 mod policy_document;
 mod providers;
 mod roles;
+mod server_certificates;
 mod service_linked;
 mod simulation;
 mod state;
@@ -28,7 +29,7 @@ mod users;
 mod tests;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::{Mutex, RwLock};
 use serde_json::Value;
@@ -38,7 +39,9 @@ use crate::Shared;
 
 pub(crate) use ids::{access_key_id, random_token, secret_access_key, timestamp};
 use input::Input;
+use policies::Principal;
 use state::Account;
+use tagging::Taggable;
 
 /// What other services (STS) may learn about a role.
 #[derive(Debug, Clone)]
@@ -137,273 +140,263 @@ impl Call<'_> {
     }
 }
 
-/// Every operation this module implements, in the model's spelling.
-const OPERATIONS: &[&str] = &[
+/// A handler: one IAM operation.
+type Handler = fn(&Call) -> HandlerResult;
+
+/// Every operation this module implements, in the model's spelling, with its handler: the one
+/// list both dispatch and `implemented_operations` read.
+const HANDLERS: &[(&str, Handler)] = &[
     // users
-    "CreateUser",
-    "GetUser",
-    "ListUsers",
-    "UpdateUser",
-    "DeleteUser",
-    "PutUserPermissionsBoundary",
-    "DeleteUserPermissionsBoundary",
-    // groups
-    "CreateGroup",
-    "GetGroup",
-    "ListGroups",
-    "UpdateGroup",
-    "DeleteGroup",
-    "AddUserToGroup",
-    "RemoveUserFromGroup",
-    "ListGroupsForUser",
+    ("CreateUser", users::create),
+    ("GetUser", users::get),
+    ("ListUsers", users::list),
+    ("UpdateUser", users::update),
+    ("DeleteUser", users::delete),
+    ("PutUserPermissionsBoundary", users::put_boundary),
+    ("DeleteUserPermissionsBoundary", users::delete_boundary),
+    // groups and membership
+    ("CreateGroup", groups::create),
+    ("GetGroup", groups::get),
+    ("ListGroups", groups::list),
+    ("UpdateGroup", groups::update),
+    ("DeleteGroup", groups::delete),
+    ("AddUserToGroup", groups::add_user),
+    ("RemoveUserFromGroup", groups::remove_user),
+    ("ListGroupsForUser", groups::list_for_user),
     // roles
-    "CreateRole",
-    "GetRole",
-    "ListRoles",
-    "UpdateRole",
-    "UpdateRoleDescription",
-    "UpdateAssumeRolePolicy",
-    "DeleteRole",
-    "PutRolePermissionsBoundary",
-    "DeleteRolePermissionsBoundary",
+    ("CreateRole", roles::create),
+    ("GetRole", roles::get),
+    ("ListRoles", roles::list),
+    ("UpdateRole", roles::update),
+    ("UpdateRoleDescription", roles::update_description),
+    ("UpdateAssumeRolePolicy", roles::update_trust_policy),
+    ("DeleteRole", roles::delete),
+    ("PutRolePermissionsBoundary", roles::put_boundary),
+    ("DeleteRolePermissionsBoundary", roles::delete_boundary),
     // service-linked roles
-    "CreateServiceLinkedRole",
-    "DeleteServiceLinkedRole",
-    "GetServiceLinkedRoleDeletionStatus",
-    // managed policies
-    "CreatePolicy",
-    "GetPolicy",
-    "ListPolicies",
-    "DeletePolicy",
-    "CreatePolicyVersion",
-    "GetPolicyVersion",
-    "ListPolicyVersions",
-    "DeletePolicyVersion",
-    "SetDefaultPolicyVersion",
-    "ListEntitiesForPolicy",
-    "AttachUserPolicy",
-    "DetachUserPolicy",
-    "ListAttachedUserPolicies",
-    "AttachGroupPolicy",
-    "DetachGroupPolicy",
-    "ListAttachedGroupPolicies",
-    "AttachRolePolicy",
-    "DetachRolePolicy",
-    "ListAttachedRolePolicies",
+    ("CreateServiceLinkedRole", service_linked::create),
+    ("DeleteServiceLinkedRole", service_linked::delete),
+    (
+        "GetServiceLinkedRoleDeletionStatus",
+        service_linked::deletion_status,
+    ),
+    // managed policies and attachments
+    ("CreatePolicy", policies::create),
+    ("GetPolicy", policies::get),
+    ("ListPolicies", policies::list),
+    ("DeletePolicy", policies::delete),
+    ("CreatePolicyVersion", policies::create_version),
+    ("GetPolicyVersion", policies::get_version),
+    ("ListPolicyVersions", policies::list_versions),
+    ("DeletePolicyVersion", policies::delete_version),
+    ("SetDefaultPolicyVersion", policies::set_default_version),
+    ("ListEntitiesForPolicy", policies::list_entities),
+    ("AttachUserPolicy", |call| {
+        policies::attach(call, Principal::User)
+    }),
+    ("DetachUserPolicy", |call| {
+        policies::detach(call, Principal::User)
+    }),
+    ("ListAttachedUserPolicies", |call| {
+        policies::list_attached(call, Principal::User)
+    }),
+    ("AttachGroupPolicy", |call| {
+        policies::attach(call, Principal::Group)
+    }),
+    ("DetachGroupPolicy", |call| {
+        policies::detach(call, Principal::Group)
+    }),
+    ("ListAttachedGroupPolicies", |call| {
+        policies::list_attached(call, Principal::Group)
+    }),
+    ("AttachRolePolicy", |call| {
+        policies::attach(call, Principal::Role)
+    }),
+    ("DetachRolePolicy", |call| {
+        policies::detach(call, Principal::Role)
+    }),
+    ("ListAttachedRolePolicies", |call| {
+        policies::list_attached(call, Principal::Role)
+    }),
     // inline policies
-    "PutUserPolicy",
-    "GetUserPolicy",
-    "DeleteUserPolicy",
-    "ListUserPolicies",
-    "PutGroupPolicy",
-    "GetGroupPolicy",
-    "DeleteGroupPolicy",
-    "ListGroupPolicies",
-    "PutRolePolicy",
-    "GetRolePolicy",
-    "DeleteRolePolicy",
-    "ListRolePolicies",
+    ("PutUserPolicy", |call| inline::put(call, Principal::User)),
+    ("GetUserPolicy", |call| inline::get(call, Principal::User)),
+    ("DeleteUserPolicy", |call| {
+        inline::delete(call, Principal::User)
+    }),
+    ("ListUserPolicies", |call| {
+        inline::list(call, Principal::User)
+    }),
+    ("PutGroupPolicy", |call| inline::put(call, Principal::Group)),
+    ("GetGroupPolicy", |call| inline::get(call, Principal::Group)),
+    ("DeleteGroupPolicy", |call| {
+        inline::delete(call, Principal::Group)
+    }),
+    ("ListGroupPolicies", |call| {
+        inline::list(call, Principal::Group)
+    }),
+    ("PutRolePolicy", |call| inline::put(call, Principal::Role)),
+    ("GetRolePolicy", |call| inline::get(call, Principal::Role)),
+    ("DeleteRolePolicy", |call| {
+        inline::delete(call, Principal::Role)
+    }),
+    ("ListRolePolicies", |call| {
+        inline::list(call, Principal::Role)
+    }),
     // credentials
-    "CreateAccessKey",
-    "ListAccessKeys",
-    "UpdateAccessKey",
-    "DeleteAccessKey",
-    "GetAccessKeyLastUsed",
-    "CreateLoginProfile",
-    "GetLoginProfile",
-    "UpdateLoginProfile",
-    "DeleteLoginProfile",
-    "CreateServiceSpecificCredential",
-    "ListServiceSpecificCredentials",
-    "UpdateServiceSpecificCredential",
-    "ResetServiceSpecificCredential",
-    "DeleteServiceSpecificCredential",
+    ("CreateAccessKey", access::create_access_key),
+    ("ListAccessKeys", access::list_access_keys),
+    ("UpdateAccessKey", access::update_access_key),
+    ("DeleteAccessKey", access::delete_access_key),
+    ("GetAccessKeyLastUsed", access::access_key_last_used),
+    ("CreateLoginProfile", access::create_login_profile),
+    ("GetLoginProfile", access::get_login_profile),
+    ("UpdateLoginProfile", access::update_login_profile),
+    ("DeleteLoginProfile", access::delete_login_profile),
+    (
+        "CreateServiceSpecificCredential",
+        access::create_service_credential,
+    ),
+    (
+        "ListServiceSpecificCredentials",
+        access::list_service_credentials,
+    ),
+    (
+        "UpdateServiceSpecificCredential",
+        access::update_service_credential,
+    ),
+    (
+        "ResetServiceSpecificCredential",
+        access::reset_service_credential,
+    ),
+    (
+        "DeleteServiceSpecificCredential",
+        access::delete_service_credential,
+    ),
     // instance profiles
-    "CreateInstanceProfile",
-    "GetInstanceProfile",
-    "ListInstanceProfiles",
-    "DeleteInstanceProfile",
-    "AddRoleToInstanceProfile",
-    "RemoveRoleFromInstanceProfile",
-    "ListInstanceProfilesForRole",
+    ("CreateInstanceProfile", instance_profiles::create),
+    ("GetInstanceProfile", instance_profiles::get),
+    ("ListInstanceProfiles", instance_profiles::list),
+    ("DeleteInstanceProfile", instance_profiles::delete),
+    ("AddRoleToInstanceProfile", instance_profiles::add_role),
+    (
+        "RemoveRoleFromInstanceProfile",
+        instance_profiles::remove_role,
+    ),
+    (
+        "ListInstanceProfilesForRole",
+        instance_profiles::list_for_role,
+    ),
     // identity providers
-    "CreateOpenIDConnectProvider",
-    "GetOpenIDConnectProvider",
-    "ListOpenIDConnectProviders",
-    "DeleteOpenIDConnectProvider",
-    "AddClientIDToOpenIDConnectProvider",
-    "RemoveClientIDFromOpenIDConnectProvider",
-    "UpdateOpenIDConnectProviderThumbprint",
-    "CreateSAMLProvider",
-    "GetSAMLProvider",
-    "ListSAMLProviders",
-    "UpdateSAMLProvider",
-    "DeleteSAMLProvider",
+    ("CreateOpenIDConnectProvider", providers::create_oidc),
+    ("GetOpenIDConnectProvider", providers::get_oidc),
+    ("ListOpenIDConnectProviders", providers::list_oidc),
+    ("DeleteOpenIDConnectProvider", providers::delete_oidc),
+    (
+        "AddClientIDToOpenIDConnectProvider",
+        providers::add_client_id,
+    ),
+    (
+        "RemoveClientIDFromOpenIDConnectProvider",
+        providers::remove_client_id,
+    ),
+    (
+        "UpdateOpenIDConnectProviderThumbprint",
+        providers::update_thumbprints,
+    ),
+    ("CreateSAMLProvider", providers::create_saml),
+    ("GetSAMLProvider", providers::get_saml),
+    ("ListSAMLProviders", providers::list_saml),
+    ("UpdateSAMLProvider", providers::update_saml),
+    ("DeleteSAMLProvider", providers::delete_saml),
     // tags
-    "TagUser",
-    "UntagUser",
-    "ListUserTags",
-    "TagRole",
-    "UntagRole",
-    "ListRoleTags",
-    "TagPolicy",
-    "UntagPolicy",
-    "ListPolicyTags",
-    "TagInstanceProfile",
-    "UntagInstanceProfile",
-    "ListInstanceProfileTags",
-    "TagOpenIDConnectProvider",
-    "UntagOpenIDConnectProvider",
-    "ListOpenIDConnectProviderTags",
-    "TagSAMLProvider",
-    "UntagSAMLProvider",
-    "ListSAMLProviderTags",
+    ("TagUser", |call| tagging::tag(call, Taggable::User)),
+    ("UntagUser", |call| tagging::untag(call, Taggable::User)),
+    ("ListUserTags", |call| tagging::list(call, Taggable::User)),
+    ("TagRole", |call| tagging::tag(call, Taggable::Role)),
+    ("UntagRole", |call| tagging::untag(call, Taggable::Role)),
+    ("ListRoleTags", |call| tagging::list(call, Taggable::Role)),
+    ("TagPolicy", |call| tagging::tag(call, Taggable::Policy)),
+    ("UntagPolicy", |call| tagging::untag(call, Taggable::Policy)),
+    ("ListPolicyTags", |call| {
+        tagging::list(call, Taggable::Policy)
+    }),
+    ("TagInstanceProfile", |call| {
+        tagging::tag(call, Taggable::InstanceProfile)
+    }),
+    ("UntagInstanceProfile", |call| {
+        tagging::untag(call, Taggable::InstanceProfile)
+    }),
+    ("ListInstanceProfileTags", |call| {
+        tagging::list(call, Taggable::InstanceProfile)
+    }),
+    ("TagOpenIDConnectProvider", |call| {
+        tagging::tag(call, Taggable::OidcProvider)
+    }),
+    ("UntagOpenIDConnectProvider", |call| {
+        tagging::untag(call, Taggable::OidcProvider)
+    }),
+    ("ListOpenIDConnectProviderTags", |call| {
+        tagging::list(call, Taggable::OidcProvider)
+    }),
+    ("TagSAMLProvider", |call| {
+        tagging::tag(call, Taggable::SamlProvider)
+    }),
+    ("UntagSAMLProvider", |call| {
+        tagging::untag(call, Taggable::SamlProvider)
+    }),
+    ("ListSAMLProviderTags", |call| {
+        tagging::list(call, Taggable::SamlProvider)
+    }),
+    // server certificates
+    ("UploadServerCertificate", server_certificates::upload),
+    ("GetServerCertificate", server_certificates::get),
+    ("ListServerCertificates", server_certificates::list),
+    ("UpdateServerCertificate", server_certificates::update),
+    ("DeleteServerCertificate", server_certificates::delete),
+    ("TagServerCertificate", |call| {
+        tagging::tag(call, Taggable::ServerCertificate)
+    }),
+    ("UntagServerCertificate", |call| {
+        tagging::untag(call, Taggable::ServerCertificate)
+    }),
+    ("ListServerCertificateTags", |call| {
+        tagging::list(call, Taggable::ServerCertificate)
+    }),
     // account
-    "CreateAccountAlias",
-    "DeleteAccountAlias",
-    "ListAccountAliases",
-    "GetAccountAuthorizationDetails",
-    "GetAccountSummary",
+    ("CreateAccountAlias", account::create_alias),
+    ("DeleteAccountAlias", account::delete_alias),
+    ("ListAccountAliases", account::list_aliases),
+    (
+        "GetAccountAuthorizationDetails",
+        account::authorization_details,
+    ),
+    ("GetAccountSummary", account::summary),
+    (
+        "UpdateAccountPasswordPolicy",
+        account::update_password_policy,
+    ),
+    ("GetAccountPasswordPolicy", account::get_password_policy),
+    (
+        "DeleteAccountPasswordPolicy",
+        account::delete_password_policy,
+    ),
     // policy simulation
-    "SimulatePrincipalPolicy",
-    "SimulateCustomPolicy",
+    ("SimulatePrincipalPolicy", simulation::principal),
+    ("SimulateCustomPolicy", simulation::custom),
 ];
 
-impl Iam {
-    fn dispatch(&self, call: &Call) -> HandlerResult {
-        use tagging::Taggable;
-        match call.ctx.operation.as_str() {
-            "CreateUser" => users::create(call),
-            "GetUser" => users::get(call),
-            "ListUsers" => users::list(call),
-            "UpdateUser" => users::update(call),
-            "DeleteUser" => users::delete(call),
-            "PutUserPermissionsBoundary" => users::put_boundary(call),
-            "DeleteUserPermissionsBoundary" => users::delete_boundary(call),
+fn handler(operation: &str) -> Option<Handler> {
+    static TABLE: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| HANDLERS.iter().copied().collect())
+        .get(operation)
+        .copied()
+}
 
-            "CreateGroup" => groups::create(call),
-            "GetGroup" => groups::get(call),
-            "ListGroups" => groups::list(call),
-            "UpdateGroup" => groups::update(call),
-            "DeleteGroup" => groups::delete(call),
-            "AddUserToGroup" => groups::add_user(call),
-            "RemoveUserFromGroup" => groups::remove_user(call),
-            "ListGroupsForUser" => groups::list_for_user(call),
-
-            "CreateRole" => roles::create(call),
-            "GetRole" => roles::get(call),
-            "ListRoles" => roles::list(call),
-            "UpdateRole" => roles::update(call),
-            "UpdateRoleDescription" => roles::update_description(call),
-            "UpdateAssumeRolePolicy" => roles::update_trust_policy(call),
-            "DeleteRole" => roles::delete(call),
-            "PutRolePermissionsBoundary" => roles::put_boundary(call),
-            "DeleteRolePermissionsBoundary" => roles::delete_boundary(call),
-
-            "CreateServiceLinkedRole" => service_linked::create(call),
-            "DeleteServiceLinkedRole" => service_linked::delete(call),
-            "GetServiceLinkedRoleDeletionStatus" => service_linked::deletion_status(call),
-
-            "CreatePolicy" => policies::create(call),
-            "GetPolicy" => policies::get(call),
-            "ListPolicies" => policies::list(call),
-            "DeletePolicy" => policies::delete(call),
-            "CreatePolicyVersion" => policies::create_version(call),
-            "GetPolicyVersion" => policies::get_version(call),
-            "ListPolicyVersions" => policies::list_versions(call),
-            "DeletePolicyVersion" => policies::delete_version(call),
-            "SetDefaultPolicyVersion" => policies::set_default_version(call),
-            "ListEntitiesForPolicy" => policies::list_entities(call),
-            "AttachUserPolicy" => policies::attach(call, policies::Principal::User),
-            "DetachUserPolicy" => policies::detach(call, policies::Principal::User),
-            "ListAttachedUserPolicies" => policies::list_attached(call, policies::Principal::User),
-            "AttachGroupPolicy" => policies::attach(call, policies::Principal::Group),
-            "DetachGroupPolicy" => policies::detach(call, policies::Principal::Group),
-            "ListAttachedGroupPolicies" => {
-                policies::list_attached(call, policies::Principal::Group)
-            }
-            "AttachRolePolicy" => policies::attach(call, policies::Principal::Role),
-            "DetachRolePolicy" => policies::detach(call, policies::Principal::Role),
-            "ListAttachedRolePolicies" => policies::list_attached(call, policies::Principal::Role),
-
-            "PutUserPolicy" => inline::put(call, policies::Principal::User),
-            "GetUserPolicy" => inline::get(call, policies::Principal::User),
-            "DeleteUserPolicy" => inline::delete(call, policies::Principal::User),
-            "ListUserPolicies" => inline::list(call, policies::Principal::User),
-            "PutGroupPolicy" => inline::put(call, policies::Principal::Group),
-            "GetGroupPolicy" => inline::get(call, policies::Principal::Group),
-            "DeleteGroupPolicy" => inline::delete(call, policies::Principal::Group),
-            "ListGroupPolicies" => inline::list(call, policies::Principal::Group),
-            "PutRolePolicy" => inline::put(call, policies::Principal::Role),
-            "GetRolePolicy" => inline::get(call, policies::Principal::Role),
-            "DeleteRolePolicy" => inline::delete(call, policies::Principal::Role),
-            "ListRolePolicies" => inline::list(call, policies::Principal::Role),
-
-            "CreateAccessKey" => access::create_access_key(call),
-            "ListAccessKeys" => access::list_access_keys(call),
-            "UpdateAccessKey" => access::update_access_key(call),
-            "DeleteAccessKey" => access::delete_access_key(call),
-            "GetAccessKeyLastUsed" => access::access_key_last_used(call),
-            "CreateLoginProfile" => access::create_login_profile(call),
-            "GetLoginProfile" => access::get_login_profile(call),
-            "UpdateLoginProfile" => access::update_login_profile(call),
-            "DeleteLoginProfile" => access::delete_login_profile(call),
-            "CreateServiceSpecificCredential" => access::create_service_credential(call),
-            "ListServiceSpecificCredentials" => access::list_service_credentials(call),
-            "UpdateServiceSpecificCredential" => access::update_service_credential(call),
-            "ResetServiceSpecificCredential" => access::reset_service_credential(call),
-            "DeleteServiceSpecificCredential" => access::delete_service_credential(call),
-
-            "CreateInstanceProfile" => instance_profiles::create(call),
-            "GetInstanceProfile" => instance_profiles::get(call),
-            "ListInstanceProfiles" => instance_profiles::list(call),
-            "DeleteInstanceProfile" => instance_profiles::delete(call),
-            "AddRoleToInstanceProfile" => instance_profiles::add_role(call),
-            "RemoveRoleFromInstanceProfile" => instance_profiles::remove_role(call),
-            "ListInstanceProfilesForRole" => instance_profiles::list_for_role(call),
-
-            "CreateOpenIDConnectProvider" => providers::create_oidc(call),
-            "GetOpenIDConnectProvider" => providers::get_oidc(call),
-            "ListOpenIDConnectProviders" => providers::list_oidc(call),
-            "DeleteOpenIDConnectProvider" => providers::delete_oidc(call),
-            "AddClientIDToOpenIDConnectProvider" => providers::add_client_id(call),
-            "RemoveClientIDFromOpenIDConnectProvider" => providers::remove_client_id(call),
-            "UpdateOpenIDConnectProviderThumbprint" => providers::update_thumbprints(call),
-            "CreateSAMLProvider" => providers::create_saml(call),
-            "GetSAMLProvider" => providers::get_saml(call),
-            "ListSAMLProviders" => providers::list_saml(call),
-            "UpdateSAMLProvider" => providers::update_saml(call),
-            "DeleteSAMLProvider" => providers::delete_saml(call),
-
-            "TagUser" => tagging::tag(call, Taggable::User),
-            "UntagUser" => tagging::untag(call, Taggable::User),
-            "ListUserTags" => tagging::list(call, Taggable::User),
-            "TagRole" => tagging::tag(call, Taggable::Role),
-            "UntagRole" => tagging::untag(call, Taggable::Role),
-            "ListRoleTags" => tagging::list(call, Taggable::Role),
-            "TagPolicy" => tagging::tag(call, Taggable::Policy),
-            "UntagPolicy" => tagging::untag(call, Taggable::Policy),
-            "ListPolicyTags" => tagging::list(call, Taggable::Policy),
-            "TagInstanceProfile" => tagging::tag(call, Taggable::InstanceProfile),
-            "UntagInstanceProfile" => tagging::untag(call, Taggable::InstanceProfile),
-            "ListInstanceProfileTags" => tagging::list(call, Taggable::InstanceProfile),
-            "TagOpenIDConnectProvider" => tagging::tag(call, Taggable::OidcProvider),
-            "UntagOpenIDConnectProvider" => tagging::untag(call, Taggable::OidcProvider),
-            "ListOpenIDConnectProviderTags" => tagging::list(call, Taggable::OidcProvider),
-            "TagSAMLProvider" => tagging::tag(call, Taggable::SamlProvider),
-            "UntagSAMLProvider" => tagging::untag(call, Taggable::SamlProvider),
-            "ListSAMLProviderTags" => tagging::list(call, Taggable::SamlProvider),
-
-            "CreateAccountAlias" => account::create_alias(call),
-            "DeleteAccountAlias" => account::delete_alias(call),
-            "ListAccountAliases" => account::list_aliases(call),
-            "GetAccountAuthorizationDetails" => account::authorization_details(call),
-            "GetAccountSummary" => account::summary(call),
-            "SimulatePrincipalPolicy" => simulation::principal(call),
-            "SimulateCustomPolicy" => simulation::custom(call),
-            other => Err(AwsError::not_implemented("iam", other)),
-        }
-    }
+fn operation_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| HANDLERS.iter().map(|(name, _)| *name).collect())
 }
 
 impl Service for Iam {
@@ -419,22 +412,35 @@ impl Service for Iam {
                 input: Input(&input),
                 state: &self.state,
             };
-            self.dispatch(&call)
+            match handler(&ctx.operation) {
+                Some(handle) => handle(&call),
+                None => Err(AwsError::not_implemented("iam", &ctx.operation)),
+            }
         })
     }
 
     fn implemented_operations(&self) -> &'static [&'static str] {
-        OPERATIONS
+        operation_names()
     }
 
     fn reset(&self) {
         let accounts = std::mem::take(&mut *self.state.accounts.write());
-        // Keys IAM registered stop authenticating with the state that issued them.
+        // Keys IAM registered stop authenticating with the state that issued them. Collected
+        // first: handlers lock an account before the credential registry, never the reverse.
+        let keys: Vec<String> = accounts
+            .values()
+            .flat_map(|account| {
+                account
+                    .read()
+                    .access_key_owners
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         let mut credentials = self.shared.credentials.write();
-        for account in accounts.values() {
-            for key in account.read().access_key_owners.keys() {
-                credentials.remove(key);
-            }
+        for key in keys {
+            credentials.remove(&key);
         }
     }
 }

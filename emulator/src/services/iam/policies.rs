@@ -151,7 +151,11 @@ pub(crate) fn adjust_usage(account: &mut Account, arn: &str, attachments: i64, b
 
 /// A permissions boundary must name an existing managed policy.
 pub(crate) fn require_boundary_policy(account: &Account, arn: &str) -> Result<(), AwsError> {
-    check_arn(arn)?;
+    if !arn.contains(":policy/") {
+        return Err(super::errors::invalid_input(format!(
+            "ARN {arn} is not valid."
+        )));
+    }
     match find(account, arn) {
         Some(_) => Ok(()),
         None => Err(no_such_entity(format!(
@@ -197,9 +201,11 @@ pub(crate) fn create(call: &Call) -> HandlerResult {
         next_version: 2,
         tags,
     };
+    // CreatePolicy answers without the description (GetPolicy has it) and with tags only if any.
     let mut rendered = policy.to_json(Default::default(), true);
-    if policy.tags.is_empty() {
-        if let Some(out) = rendered.as_object_mut() {
+    if let Some(out) = rendered.as_object_mut() {
+        out.remove("Description");
+        if policy.tags.is_empty() {
             out.remove("Tags");
         }
     }
@@ -342,9 +348,28 @@ pub(crate) fn delete_version(call: &Call) -> HandlerResult {
     Ok(json!({}))
 }
 
+/// `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`
+fn valid_version_id(id: &str) -> bool {
+    let Some(rest) = id.strip_prefix('v') else {
+        return false;
+    };
+    let (number, suffix) = rest.split_once('.').unwrap_or((rest, ""));
+    !number.is_empty()
+        && !number.starts_with('0')
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 pub(crate) fn set_default_version(call: &Call) -> HandlerResult {
     let arn = policy_arn(call)?;
     let version_id = call.input.req("VersionId")?;
+    if !valid_version_id(version_id) {
+        return Err(AwsError::validation(
+            "1 validation error detected: Value at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
+        ));
+    }
     let account = call.account();
     let mut account = account.write();
     let policy = find_local_mut(&mut account, arn).ok_or_else(|| policy_not_found(arn))?;

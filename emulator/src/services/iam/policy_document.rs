@@ -50,7 +50,10 @@ pub(crate) fn validate(
             "Cannot exceed quota for {quota_name}: {quota}"
         )));
     }
-    let document: Value = serde_json::from_str(text).map_err(|_| syntax_error())?;
+    let document: Value = serde_json::from_str(text).map_err(|_| match kind {
+        Kind::Trust => malformed_policy("This policy contains invalid Json"),
+        Kind::Managed | Kind::Inline => syntax_error(),
+    })?;
     let document = document.as_object().ok_or_else(syntax_error)?;
     if document.keys().any(|k| !TOP_LEVEL.contains(&k.as_str())) {
         return Err(syntax_error());
@@ -202,10 +205,27 @@ fn check_statement_rules(statement: &Map<String, Value>, kind: Kind) -> Result<(
         }
     }
     for action in actions.into_iter().flatten() {
+        if kind == Kind::Trust && !TRUST_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action)) {
+            return Err(malformed_policy(
+                "AssumeRole policy may only specify STS AssumeRole actions.",
+            ));
+        }
         check_action(action)?;
     }
     Ok(())
 }
+
+/// The actions a trust policy may name.
+const TRUST_ACTIONS: &[&str] = &[
+    "*",
+    "sts:*",
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithSAML",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:TagSession",
+    "sts:SetSourceIdentity",
+    "sts:SetContext",
+];
 
 fn check_action(action: &str) -> Result<(), AwsError> {
     if action == "*" {

@@ -17,7 +17,7 @@ pub(crate) fn no_such_oidc(arn: &str) -> AwsError {
 }
 
 pub(crate) fn no_such_saml(arn: &str) -> AwsError {
-    no_such_entity(format!("Manifest not found for arn {arn}"))
+    no_such_entity(format!("SAMLProvider {arn} does not exist."))
 }
 
 fn with_tags(mut out: Map<String, Value>, tags: &super::state::Tags) -> Value {
@@ -30,15 +30,18 @@ fn with_tags(mut out: Map<String, Value>, tags: &super::state::Tags) -> Value {
 pub(crate) fn create_oidc(call: &Call) -> HandlerResult {
     let url = call.input.req("Url")?;
     let Some(host_and_path) = url.strip_prefix("https://").filter(|r| !r.is_empty()) else {
-        return Err(invalid_input("Invalid Open ID Connect Provider URL"));
+        return Err(AwsError::validation("Invalid Open ID Connect Provider URL"));
     };
     let host_and_path = host_and_path.trim_end_matches('/');
     let thumbprints = call.input.strings("ThumbprintList");
-    if let Some(bad) = thumbprints.iter().find(|t| t.len() != 40) {
-        return Err(constraint_error(
-            Some(bad),
-            "thumbprintList.member",
-            "Member must have length greater than or equal to 40",
+    if thumbprints.iter().any(|t| t.len() != 40) {
+        return Err(AwsError::validation(
+            "1 validation error detected: Value at 'thumbprintList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 40, Member must have length greater than or equal to 40]",
+        ));
+    }
+    if thumbprints.len() > 5 {
+        return Err(invalid_input(
+            "Thumbprint list must contain fewer than 5 entries.",
         ));
     }
     let tags = read_tags(call.input)?;
@@ -106,13 +109,13 @@ pub(crate) fn delete_oidc(call: &Call) -> HandlerResult {
     account
         .oidc_providers
         .remove(arn)
-        .ok_or_else(|| no_such_oidc(arn))?;
+        .ok_or_else(|| no_such_entity(format!("OpenId connect Provider {arn} cannot be found.")))?;
     Ok(json!({}))
 }
 
 fn with_oidc<F>(call: &Call, change: F) -> HandlerResult
 where
-    F: FnOnce(&mut OidcProvider),
+    F: FnOnce(&mut OidcProvider) -> Result<(), AwsError>,
 {
     let arn = call.input.req("OpenIDConnectProviderArn")?;
     let account = call.account();
@@ -121,7 +124,7 @@ where
         .oidc_providers
         .get_mut(arn)
         .ok_or_else(|| no_such_oidc(arn))?;
-    change(provider);
+    change(provider)?;
     Ok(json!({}))
 }
 
@@ -131,17 +134,28 @@ pub(crate) fn add_client_id(call: &Call) -> HandlerResult {
         if !p.client_ids.contains(&client_id) {
             p.client_ids.push(client_id);
         }
+        Ok(())
     })
 }
 
 pub(crate) fn remove_client_id(call: &Call) -> HandlerResult {
     let client_id = call.input.req("ClientID")?.to_string();
-    with_oidc(call, |p| p.client_ids.retain(|c| *c != client_id))
+    with_oidc(call, |p| {
+        let before = p.client_ids.len();
+        p.client_ids.retain(|c| *c != client_id);
+        if p.client_ids.len() == before {
+            return Err(no_such_entity(format!("Client ID {client_id} not found.")));
+        }
+        Ok(())
+    })
 }
 
 pub(crate) fn update_thumbprints(call: &Call) -> HandlerResult {
     let thumbprints = call.input.strings("ThumbprintList");
-    with_oidc(call, |p| p.thumbprints = thumbprints)
+    with_oidc(call, |p| {
+        p.thumbprints = thumbprints;
+        Ok(())
+    })
 }
 
 fn saml_metadata<'a>(call: &'a Call) -> Result<&'a str, AwsError> {
@@ -165,8 +179,8 @@ pub(crate) fn create_saml(call: &Call) -> HandlerResult {
     let mut account = account.write();
     let arn = format!("arn:aws:iam::{}:saml-provider/{name}", account.id);
     if account.saml_providers.contains_key(&arn) {
-        return Err(already_exists(format!(
-            "SAMLProvider {name} already exists"
+        return Err(invalid_input(format!(
+            "SAMLProvider {name} already exists."
         )));
     }
     let mut out = Map::new();
@@ -230,6 +244,6 @@ pub(crate) fn delete_saml(call: &Call) -> HandlerResult {
     account
         .saml_providers
         .remove(arn)
-        .ok_or_else(|| no_such_saml(arn))?;
+        .ok_or_else(|| no_such_entity(format!("Manifest not found for arn {arn}")))?;
     Ok(json!({}))
 }

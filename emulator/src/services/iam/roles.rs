@@ -157,7 +157,7 @@ pub(crate) fn update_description(call: &Call) -> HandlerResult {
     let mut account = account.write();
     let role = role_mut(&mut account, name)?;
     role.description = Some(description.to_string());
-    Ok(json!({"Role": role.to_json(View::Get)}))
+    Ok(json!({"Role": role.to_json(View::Described)}))
 }
 
 pub(crate) fn update_trust_policy(call: &Call) -> HandlerResult {

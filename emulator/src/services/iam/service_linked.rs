@@ -96,7 +96,7 @@ pub(crate) fn create(call: &Call) -> HandlerResult {
         instance_profiles: Default::default(),
         service_linked: true,
     };
-    let out = json!({"Role": role.to_json(View::Created)});
+    let out = json!({"Role": role.to_json(View::Described)});
     account.roles.insert(key(&name), role);
     adjust_usage(&mut account, &policy_arn, 1, 0);
     Ok(out)

@@ -120,11 +120,14 @@ pub(crate) struct Role {
     pub service_linked: bool,
 }
 
-/// Which operation a role is rendered for: the shapes differ (CreateRole omits
-/// MaxSessionDuration and RoleLastUsed, ListRoles omits RoleLastUsed, tags and boundary).
+/// Which operation an entity is rendered for: the shapes differ. For roles, CreateRole omits
+/// Description, MaxSessionDuration and RoleLastUsed; UpdateRoleDescription and
+/// CreateServiceLinkedRole (`Described`) omit the last two; ListRoles omits RoleLastUsed, tags
+/// and the boundary.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum View {
     Created,
+    Described,
     Get,
     Listed,
 }
@@ -188,6 +191,19 @@ pub(crate) struct SamlProvider {
     pub tags: Tags,
 }
 
+#[derive(Debug)]
+pub(crate) struct ServerCertificate {
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub arn: String,
+    pub uploaded: String,
+    pub expiration: String,
+    pub body: String,
+    pub chain: Option<String>,
+    pub tags: Tags,
+}
+
 /// All IAM state of one account.
 #[derive(Default, Debug)]
 pub(crate) struct Account {
@@ -200,11 +216,14 @@ pub(crate) struct Account {
     pub policies: BTreeMap<String, ManagedPolicy>,
     pub usage: HashMap<String, Usage>,
     pub instance_profiles: BTreeMap<String, InstanceProfile>,
+    pub server_certificates: BTreeMap<String, ServerCertificate>,
     /// By ARN.
     pub oidc_providers: BTreeMap<String, OidcProvider>,
     /// By ARN.
     pub saml_providers: BTreeMap<String, SamlProvider>,
     pub aliases: Vec<String>,
+    /// The account password policy, in the model's `PasswordPolicy` shape.
+    pub password_policy: Option<serde_json::Value>,
     /// Access key id → lowercased user name.
     pub access_key_owners: HashMap<String, String>,
     /// Service-linked role deletion task ids.
@@ -273,10 +292,10 @@ impl Role {
             "AssumeRolePolicyDocument".into(),
             json!(self.trust_policy.encoded),
         );
-        if let Some(description) = &self.description {
+        if let Some(description) = self.description.as_ref().filter(|_| view != View::Created) {
             out.insert("Description".into(), json!(description));
         }
-        if view != View::Created {
+        if matches!(view, View::Get | View::Listed) {
             out.insert(
                 "MaxSessionDuration".into(),
                 json!(self.max_session_duration),

@@ -22,6 +22,7 @@ pub(crate) enum Taggable {
     InstanceProfile,
     OidcProvider,
     SamlProvider,
+    ServerCertificate,
 }
 
 impl Taggable {
@@ -33,6 +34,7 @@ impl Taggable {
             Taggable::InstanceProfile => "InstanceProfileName",
             Taggable::OidcProvider => "OpenIDConnectProviderArn",
             Taggable::SamlProvider => "SAMLProviderArn",
+            Taggable::ServerCertificate => "ServerCertificateName",
         }
     }
 
@@ -73,6 +75,11 @@ impl Taggable {
                 .get_mut(id)
                 .map(|e| &mut e.tags)
                 .ok_or_else(|| super::providers::no_such_saml(id)),
+            Taggable::ServerCertificate => account
+                .server_certificates
+                .get_mut(&k)
+                .map(|e| &mut e.tags)
+                .ok_or_else(|| super::server_certificates::no_such_certificate(id)),
         }
     }
 }
@@ -122,9 +129,9 @@ pub(crate) fn read_tags(input: Input) -> Result<Tags, AwsError> {
         tags.push((tag_key.to_string(), value.to_string()));
     }
     if tags.len() > MAX_TAGS {
-        return Err(limit_exceeded(format!(
-            "Cannot exceed quota for TagsPerEntity: {MAX_TAGS}"
-        )));
+        return Err(AwsError::validation(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50",
+        ));
     }
     Ok(tags)
 }
@@ -146,9 +153,9 @@ pub(crate) fn tag(call: &Call, kind: Taggable) -> HandlerResult {
         }
     }
     if merged.len() > MAX_TAGS {
-        return Err(limit_exceeded(format!(
-            "Cannot exceed quota for TagsPerEntity: {MAX_TAGS}"
-        )));
+        return Err(limit_exceeded(
+            "The number of tags has reached the maximum limit.",
+        ));
     }
     *tags = merged;
     Ok(json!({}))

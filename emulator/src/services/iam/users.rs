@@ -175,10 +175,10 @@ pub(crate) fn delete(call: &Call) -> HandlerResult {
         Some("Cannot delete entity, must delete login profile first.")
     } else if !user.access_keys.is_empty() {
         Some("Cannot delete entity, must delete access keys first.")
-    } else if !user.permissions.inline.is_empty() {
-        Some("Cannot delete entity, must delete policies first.")
     } else if !user.permissions.attached.is_empty() {
         Some("Cannot delete entity, must detach all policies first.")
+    } else if !user.permissions.inline.is_empty() {
+        Some("Cannot delete entity, must delete policies first.")
     } else if !user.service_credentials.is_empty() || !user.groups.is_empty() {
         Some("Cannot delete entity, must remove referenced objects first.")
     } else {

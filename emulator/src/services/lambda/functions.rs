@@ -181,8 +181,7 @@ pub fn resolve_layers(
     ctx: &RequestContext,
     arns: &[String],
 ) -> Result<Vec<Value>, AwsError> {
-    if let Some(bad) = arns.iter().find(|a| !LAYER_ARN.is_match(a)) {
-        let _ = bad;
+    if arns.iter().any(|a| !LAYER_ARN.is_match(a)) {
         let mut v = Violations::default();
         v.push(
             &format!("[{}]", arns.join(", ")),
@@ -626,7 +625,12 @@ fn check_writable(
             return Err(errors::precondition("GetFunction/GetAlias"));
         }
     }
-    if f.latest.is_updating() || f.latest.is_pending() {
+    if f.latest.is_pending() {
+        return Err(errors::conflict(
+            "The operation cannot be performed at this time. The function is currently in the following state: Pending",
+        ));
+    }
+    if f.latest.is_updating() {
         return Err(errors::conflict(format!(
             "The operation cannot be performed at this time. An update is in progress for resource: {}",
             unqualified_arn(ctx, &f.name)

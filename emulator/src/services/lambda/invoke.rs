@@ -121,6 +121,7 @@ fn prepare(
                 .and_then(Value::as_str)
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("/aws/lambda/{}", f.name)),
+            reserved_concurrency: f.reserved_concurrency,
         };
         let invoked_arn = match &fref.qualifier {
             Some(q) => qualified_arn(ctx, &f.name, q),
@@ -265,6 +266,12 @@ pub async fn invoke(lambda: &Lambda, ctx: &RequestContext, input: &Input<'_>) ->
     let mut out = json!({"StatusCode": 200, "ExecutedVersion": spec.version});
     let result = match result {
         Ok(r) => r,
+        Err(super::runtime::RuntimeError::Throttled { .. }) => {
+            return Err(errors::too_many_requests(
+                "Rate Exceeded.",
+                "ReservedFunctionConcurrentInvocationLimitExceeded",
+            ))
+        }
         Err(e) => {
             // The function cannot run here (no interpreter, unsupported runtime): answer as a
             // failed run, naming what is missing.
@@ -304,8 +311,10 @@ pub async fn invoke(lambda: &Lambda, ctx: &RequestContext, input: &Input<'_>) ->
     Ok(out)
 }
 
-fn run_in_background(lambda: &Lambda, spec: FunctionSpec, invoked_arn: String, payload: Bytes) {
+fn run_in_background(lambda: &Lambda, mut spec: FunctionSpec, invoked_arn: String, payload: Bytes) {
     let runtimes = lambda.runtimes.clone();
+    // AWS queues events beyond reserved concurrency rather than rejecting them; here they run.
+    spec.reserved_concurrency = None;
     // Event invocations outlive the request; without a tokio runtime (in-process use from
     // plain threads) there is nowhere to run them, so they are dropped as AWS drops events
     // it cannot deliver.

@@ -36,7 +36,9 @@ use state::{Function, RegionState};
 pub struct Lambda {
     #[allow(dead_code)]
     shared: Arc<Shared>,
-    regions: Mutex<HashMap<(String, String), RegionState>>,
+    /// account → region → state. Nested so lookups borrow the request's strings (no
+    /// allocation on the hot path).
+    regions: Mutex<HashMap<String, HashMap<String, RegionState>>>,
     runtimes: Arc<runtime::Runtimes>,
     next_code_id: std::sync::atomic::AtomicU64,
 }
@@ -58,8 +60,16 @@ impl Lambda {
         f: impl FnOnce(&mut RegionState) -> Result<T, AwsError>,
     ) -> Result<T, AwsError> {
         let mut regions = self.regions.lock();
+        if let Some(st) = regions
+            .get_mut(ctx.account_id())
+            .and_then(|r| r.get_mut(&ctx.region))
+        {
+            return f(st);
+        }
         let st = regions
-            .entry((ctx.account_id().to_string(), ctx.region.clone()))
+            .entry(ctx.account_id().to_string())
+            .or_default()
+            .entry(ctx.region.clone())
             .or_default();
         f(st)
     }

@@ -30,6 +30,9 @@ pub enum RuntimeError {
     MissingExecutable { runtime: String, tried: String },
     #[error("runtime {0} cannot run in the paritytest emulator (python3.x and nodejs*.x can)")]
     Unsupported(String),
+    /// Reserved concurrency is exhausted (all allowed environments are busy).
+    #[error("reserved concurrency of {function} exhausted")]
+    Throttled { function: String },
     #[error("could not prepare the execution environment for {function}: {source}")]
     Io {
         function: String,
@@ -54,6 +57,8 @@ pub struct FunctionSpec {
     pub code: Arc<CodeBundle>,
     pub layers: Vec<Arc<CodeBundle>>,
     pub log_group: String,
+    /// Reserved concurrency: at most this many invocations of the function at once.
+    pub reserved_concurrency: Option<i64>,
 }
 
 pub struct Invocation {
@@ -99,6 +104,30 @@ pub struct Runtimes {
     /// Extracted code per (code id, layer ids): reused by every environment of that version.
     code_dirs: Mutex<HashMap<(u64, Vec<u64>), PathBuf>>,
     executables: executables::Resolver,
+    /// Running invocations per (account, region, function), for reserved concurrency.
+    in_flight: InFlightCounts,
+}
+
+/// Running invocations per (account, region, function).
+type InFlightCounts = Arc<Mutex<HashMap<(String, String, String), i64>>>;
+
+/// Counts one running invocation; the count drops when the invocation ends, even if its
+/// future is cancelled.
+struct InFlight {
+    map: InFlightCounts,
+    key: (String, String, String),
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut m = self.map.lock();
+        if let Some(n) = m.get_mut(&self.key) {
+            *n -= 1;
+            if *n <= 0 {
+                m.remove(&self.key);
+            }
+        }
+    }
 }
 
 impl Default for Runtimes {
@@ -115,6 +144,7 @@ impl Runtimes {
             workspace: OnceLock::new(),
             code_dirs: Mutex::new(HashMap::new()),
             executables: executables::Resolver::default(),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -233,12 +263,17 @@ impl Runtimes {
                 runtime_dir.join("python").display().to_string(),
             );
             let exe = self.executables.python(&spec.runtime)?;
+            // -S: no site processing at start (see the bootstrap, which adds site-packages
+            // itself); .pth files would cost more than the rest of a cold start.
             (
                 exe,
-                vec![runtime_dir
-                    .join("python/bootstrap.py")
-                    .display()
-                    .to_string()],
+                vec![
+                    "-S".to_string(),
+                    runtime_dir
+                        .join("python/bootstrap.py")
+                        .display()
+                        .to_string(),
+                ],
             )
         } else if spec.runtime.starts_with("nodejs") {
             let major = spec
@@ -294,6 +329,7 @@ impl Runtimes {
         spec: &FunctionSpec,
         inv: Invocation,
     ) -> Result<InvokeResult, RuntimeError> {
+        let _slot = self.claim_slot(spec)?;
         let key = PoolKey {
             account: spec.account.clone(),
             region: spec.region.clone(),
@@ -366,6 +402,22 @@ impl Runtimes {
             output,
             duration,
             init_duration,
+        })
+    }
+
+    fn claim_slot(&self, spec: &FunctionSpec) -> Result<InFlight, RuntimeError> {
+        let key = (spec.account.clone(), spec.region.clone(), spec.name.clone());
+        let mut m = self.in_flight.lock();
+        let n = m.entry(key.clone()).or_insert(0);
+        if spec.reserved_concurrency.is_some_and(|limit| *n >= limit) {
+            return Err(RuntimeError::Throttled {
+                function: spec.name.clone(),
+            });
+        }
+        *n += 1;
+        Ok(InFlight {
+            map: self.in_flight.clone(),
+            key,
         })
     }
 
