@@ -241,13 +241,15 @@ fn allow_helpers(mut def: Value) -> Value {
                     || obj.contains_key("$ref")
                     || obj.contains_key("allOf"))
             {
-                let original = Value::Object(std::mem::take(obj));
+                let mut inner = std::mem::take(obj);
+                // The documentation moves to the wrapper (hover shows it once).
                 let mut doc = Map::new();
                 for k in ["title", "description", "markdownDescription"] {
-                    if let Some(d) = original.get(k) {
-                        doc.insert(k.into(), d.clone());
+                    if let Some(d) = inner.remove(k) {
+                        doc.insert(k.into(), d);
                     }
                 }
+                let original = Value::Object(inner);
                 doc.insert(
                     "anyOf".into(),
                     json!([original, {"type": "string", "pattern": "\\{\\{"}, {"$ref": "#/definitions/ValueHelper"}]),

@@ -81,6 +81,31 @@ fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         .build_https()
 }
 
+/// Fails early, as an infrastructure error, when nothing listens at the endpoint.
+async fn reachable(url: &str) -> Result<(), String> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let default_port = if url.starts_with("https://") { 443 } else { 80 };
+    let addr = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:{default_port}")
+    };
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::TcpStream::connect(&addr),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("cannot connect to {addr}: {e}")),
+        Err(_) => Err(format!("cannot connect to {addr}: timed out")),
+    }
+}
+
 fn local_region() -> String {
     std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
@@ -109,6 +134,7 @@ impl Target {
         };
         match &spec {
             TargetSpec::Endpoint(url) => {
+                reachable(url).await.map_err(fail)?;
                 let region = local_region();
                 let sdk = local_config(url, &region).await;
                 Ok(Target {

@@ -1,7 +1,7 @@
 //! Transformers: their declaration in scenario files ([`TransformerSpec`]), the presets and
 //! fixture defaults, and their semantics (snapshot-semantics.md §3, §4).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -195,7 +195,8 @@ pub enum Preset {
     LambdaApi,
     /// resource names, change set ids and names, stack names.
     CloudformationApi,
-    /// STS credentials and identities (secrets are redacted by default anyway).
+    /// AccessKeyId and RoleSessionName references, resource names (secret keys and session
+    /// tokens are redacted by default anyway).
     StsApi,
 }
 
@@ -507,11 +508,15 @@ fn preset_members(preset: Preset) -> Vec<Transformer> {
             kv("ChangeSetId"),
             kv("StackName"),
         ],
-        // Not in LocalStack's utility; the STS identities that vary per account and session.
+        // Not in LocalStack's utility. Access key ids and session names, plus resource names
+        // (federated users). `AssumedRoleId` (`<role id>:<session>`) is left to the parts'
+        // references, as the STS recordings show it: `<role-id:1>:<role-session-name:1>`.
         Preset::StsApi => vec![
             kv("AccessKeyId"),
-            kv("AssumedRoleId"),
             kv("RoleSessionName"),
+            Transformer::ResourceName {
+                name: "resource".into(),
+            },
         ],
     }
 }
@@ -590,9 +595,9 @@ pub(crate) enum Replacement {
 /// regex replacement the whole text is.
 pub(crate) struct TextReplacer<'a> {
     replacements: &'a [Replacement],
-    /// Replacement index → pattern id (equal literals share one).
-    pattern_of: Vec<Option<usize>>,
-    patterns: usize,
+    /// Pattern id → the indices of the literal replacements with that text (ascending).
+    users: Vec<Vec<usize>>,
+    regexes: Vec<usize>,
     automaton: Option<aho_corasick::AhoCorasick>,
     max_len: usize,
 }
@@ -601,18 +606,22 @@ impl<'a> TextReplacer<'a> {
     pub(crate) fn new(replacements: &'a [Replacement]) -> Result<Self, SnapshotError> {
         let mut ids: HashMap<&str, usize> = HashMap::new();
         let mut unique: Vec<&str> = Vec::new();
-        let pattern_of = replacements
-            .iter()
-            .map(|r| match r {
+        let mut users: Vec<Vec<usize>> = Vec::new();
+        let mut regexes = Vec::new();
+        for (i, r) in replacements.iter().enumerate() {
+            match r {
                 Replacement::Literal { from, .. } if !from.is_empty() => {
-                    Some(*ids.entry(from.as_str()).or_insert_with(|| {
+                    let id = *ids.entry(from.as_str()).or_insert_with(|| {
                         unique.push(from.as_str());
+                        users.push(Vec::new());
                         unique.len() - 1
-                    }))
+                    });
+                    users[id].push(i);
                 }
-                _ => None,
-            })
-            .collect();
+                Replacement::Literal { .. } => {}
+                Replacement::Regex { .. } => regexes.push(i),
+            }
+        }
         let max_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
         let automaton = if unique.is_empty() {
             None
@@ -623,35 +632,31 @@ impl<'a> TextReplacer<'a> {
         };
         Ok(TextReplacer {
             replacements,
-            pattern_of,
-            patterns: unique.len(),
+            users,
+            regexes,
             automaton,
             max_len,
         })
     }
 
-    fn mark(&self, bytes: &[u8], present: &mut [bool]) {
+    /// Queues every literal replacement after `after` whose text occurs in `bytes`.
+    fn mark(&self, bytes: &[u8], after: Option<usize>, pending: &mut BTreeSet<usize>) {
         if let Some(ac) = &self.automaton {
             for m in ac.find_overlapping_iter(bytes) {
-                present[m.pattern().as_usize()] = true;
+                let users = &self.users[m.pattern().as_usize()];
+                let from = after.map_or(0, |a| users.partition_point(|&j| j <= a));
+                pending.extend(&users[from..]);
             }
         }
     }
 
     pub(crate) fn apply(&self, text: &mut String) {
-        let mut present = vec![false; self.patterns];
-        self.mark(text.as_bytes(), &mut present);
-        for (i, replacement) in self.replacements.iter().enumerate() {
-            match replacement {
+        // The replacements still to try, in order: a superset of those that can match.
+        let mut pending: BTreeSet<usize> = self.regexes.iter().copied().collect();
+        self.mark(text.as_bytes(), None, &mut pending);
+        while let Some(i) = pending.pop_first() {
+            match &self.replacements[i] {
                 Replacement::Literal { from, to } => {
-                    let Some(pid) = self.pattern_of[i] else {
-                        continue;
-                    };
-                    if !present[pid] {
-                        continue;
-                    }
-                    // Every occurrence is replaced; new ones can only touch inserted text.
-                    present[pid] = false;
                     let mut out = String::with_capacity(text.len());
                     let mut inserted = Vec::new();
                     let mut last = 0;
@@ -666,18 +671,18 @@ impl<'a> TextReplacer<'a> {
                     }
                     out.push_str(&text[last..]);
                     *text = out;
+                    // Every occurrence was replaced; new ones can only touch inserted text.
                     let bytes = text.as_bytes();
                     let reach = self.max_len.saturating_sub(1);
                     for (start, end) in inserted {
                         let window = start.saturating_sub(reach)..(end + reach).min(bytes.len());
-                        self.mark(&bytes[window], &mut present);
+                        self.mark(&bytes[window], Some(i), &mut pending);
                     }
                 }
                 Replacement::Regex { regex, to } => {
                     if let std::borrow::Cow::Owned(s) = regex.replace_all(text, to.as_str()) {
                         *text = s;
-                        present.iter_mut().for_each(|p| *p = false);
-                        self.mark(text.as_bytes(), &mut present);
+                        self.mark(text.as_bytes(), Some(i), &mut pending);
                     }
                 }
             }
@@ -775,8 +780,19 @@ static ISO8601: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ISO8601_ANCHORED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^(?:{})", ISO8601.as_str())).expect("static regex"));
-static TIMESTAMP_KEY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)timestamp").expect("static regex"));
+/// `k.lower().endswith("id")` without allocating.
+fn ends_with_id(k: &str) -> bool {
+    k.len() >= 2 && k.as_bytes()[k.len() - 2..].eq_ignore_ascii_case(b"id")
+}
+
+/// LocalStack's `/timestamp/i` key test. Python's IGNORECASE also folds a few non-ASCII letters
+/// (e.g. the Kelvin sign); keys are ASCII in AWS responses.
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
 /// New-set string patterns, tested from the start (`.` is any character).
 static NEW_TIMESTAMPS: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
     let d = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}";
@@ -883,21 +899,25 @@ impl Transformer {
                 Ok(())
             }
             Transformer::ResourceName { name } => kv_walk(state, &mut |_, v| {
-                if let Some(resource) = v.as_str().and_then(arn_resource) {
+                let arn = v.as_str().filter(|s| s.starts_with("arn:"));
+                if let Some(resource) = arn.and_then(arn_resource) {
                     ctx.register(&resource, name);
                     return Ok(true);
                 }
                 Ok(false)
             }),
             Transformer::Uuid => kv_walk(state, &mut |k, v| match v.as_str() {
-                Some(s) if k.to_lowercase().ends_with("id") && UUID_PREFIX.is_match(s) => {
+                Some(s) if ends_with_id(k) && s.len() >= 36 && UUID_PREFIX.is_match(s) => {
                     ctx.register(s, "uuid");
                     Ok(true)
                 }
                 _ => Ok(false),
             }),
             Transformer::LogStreamName => kv_walk(state, &mut |_, v| match v.as_str() {
-                Some(s) if LOG_STREAM.is_match(s) => {
+                Some(s)
+                    if s.as_bytes().first().is_some_and(u8::is_ascii_digit)
+                        && LOG_STREAM.is_match(s) =>
+                {
                     ctx.register(s, "log-stream-name");
                     Ok(true)
                 }
@@ -955,8 +975,9 @@ impl Transformer {
                 Ok(false)
             }),
             Transformer::LegacyTimestampKeys => kv_walk(state, &mut |k, v| {
-                let timestamp_key =
-                    TIMESTAMP_KEY.is_match(k) || k == "creationTime" || k == "ingestionTime";
+                let timestamp_key = contains_ignore_ascii_case(k, "timestamp")
+                    || k == "creationTime"
+                    || k == "ingestionTime";
                 let iso = v.as_str().is_some_and(|s| ISO8601_ANCHORED.is_match(s));
                 if timestamp_key && !is_unset(v) && !iso {
                     *v = Value::String("timestamp".into());

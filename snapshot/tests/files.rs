@@ -201,3 +201,27 @@ fn unreferenced_entries_are_listed_in_file_order() {
     let file = SnapshotFile::load(&path).unwrap();
     assert_eq!(file.unreferenced(&["b"]), ["a", "c"]);
 }
+
+#[test]
+fn write_entry_never_writes_a_raw_secret() {
+    // The runner passes Session::recorded_content; this guards against anything else.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.snapshot.json");
+    let leaked = content(&[(
+        "creds",
+        json!({"Credentials": [{"SessionToken": "FwoGZXIvYXdzEXAMPLETOKEN", "SecretAccessKey": "<secret-access-key:1>"}],
+               "LoginProfile": {"Password": "password"}}),
+    )]);
+    write_entry(&path, "t", &leaked).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("FwoGZXIvYXdzEXAMPLETOKEN"), "{text}");
+    assert!(text.contains("\"<session-token:redacted>\""), "{text}");
+    assert!(
+        text.contains("\"<secret-access-key:1>\""),
+        "placeholders stay: {text}"
+    );
+    assert!(
+        text.contains("\"Password\": \"password\""),
+        "a bare kebab name stays: {text}"
+    );
+}

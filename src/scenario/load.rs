@@ -570,7 +570,12 @@ impl Compiler<'_> {
                     kinds.join(" and ")
                 )
             };
-            self.diags.push(self.doc.diag(ptr, msg).expected(
+            // Point at the second kind key: the first one is what the step was meant to be.
+            let at = match kinds.get(1) {
+                Some(k) => self.doc.located.key_pos(&format!("{ptr}/{k}")),
+                None => self.doc.located.pos(ptr),
+            };
+            self.diags.push(Diagnostic::new(&self.doc.path, at, msg).expected(
                 "exactly one of `call`, `wait`, `include`, `set`, `match` (with `value`) or `assert`",
             ));
             return None;
@@ -1277,7 +1282,7 @@ fn path_to_pointer(path: &str) -> String {
 fn member_hint(service: &str, op: &str, member_ptr: &str, message: &str) -> Option<String> {
     let unknown = member_ptr.rsplit('/').next()?;
     let known = crate::schema::input_members(service, op, member_ptr)?;
-    if !message.to_ascii_lowercase().contains("unknown") {
+    if !message.to_ascii_lowercase().contains("unknown") || message.contains("did you mean") {
         return None;
     }
     did_you_mean(unknown, known.iter().map(String::as_str)).map(|m| format!("did you mean `{m}`?"))

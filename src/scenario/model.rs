@@ -12,6 +12,10 @@ use serde_json::Value;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MultiFile {
+    /// The JSON Schema of this file, for editors of JSON scenarios
+    /// (`"$schema": "../../schema/scenario.schema.json"`).
+    #[serde(default, rename = "$schema")]
+    pub schema: Option<String>,
     /// The scenarios of this file; each id must be unique in the file.
     pub scenarios: Vec<ScenarioDoc>,
     /// Reusable step groups, used by `include:` steps of this file (or of other files, as
@@ -24,6 +28,10 @@ pub struct MultiFile {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioDoc {
+    /// The JSON Schema of this file, for editors of JSON scenarios
+    /// (`"$schema": "../../schema/scenario.schema.json"`).
+    #[serde(default, rename = "$schema")]
+    pub schema: Option<String>,
     /// Human-readable name; also the id unless `id` is given.
     pub name: String,
     /// Stable id: the snapshot entry key (with `[matrix values]` appended). Keep it when renaming.

@@ -6,3 +6,5 @@ mod emulator_core;
 mod emulator_iam;
 mod emulator_lambda;
 mod coverage;
+mod runner;
+mod scenarios;
