@@ -43,6 +43,12 @@ pub struct Config {
     pub default_region: String,
 }
 
+impl Config {
+    /// The port `paritytest emulator` listens on by default (LocalStack's edge port, so tools
+    /// configured for LocalStack work unchanged).
+    pub const STANDALONE_PORT: u16 = 4566;
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -204,6 +210,18 @@ impl Emulator {
         self.shared.reset();
     }
 
+    /// A context for in-process calls: the caller behind `access_key_id` (resolved as for an
+    /// HTTP request), the region, and a fresh request id. `call` fills in service and operation.
+    pub fn context(&self, access_key_id: &str, region: &str) -> RequestContext {
+        RequestContext {
+            service: "",
+            operation: String::new(),
+            region: region.to_string(),
+            request_id: new_request_id(),
+            caller: identity::resolve_caller(&self.shared, access_key_id),
+        }
+    }
+
     /// Call an operation in-process (the CloudFormation engine's path): same handlers, same
     /// errors, no HTTP. `ctx` supplies caller, region and request id.
     pub async fn call(
@@ -232,7 +250,7 @@ impl Emulator {
             operation: operation.to_string(),
             ..ctx.clone()
         };
-        run_handler(route.handler.as_ref(), &ctx, input).await
+        run_handler(route, &ctx, input).await
     }
 
     /// Answer one HTTP request (admin endpoints, routing, protocol, handler).
@@ -269,7 +287,7 @@ impl Emulator {
             caller: identity::resolve_caller(&self.shared, access_key),
             request_id,
         };
-        match run_handler(route.handler.as_ref(), &ctx, input).await {
+        match run_handler(route, &ctx, input).await {
             Ok(output) => protocol::serialize_response(model, op, &output, &ctx.request_id),
             Err(error) => protocol::serialize_error(model, &error, &ctx.request_id),
         }
@@ -310,9 +328,13 @@ pub fn new_request_id() -> String {
         .to_string()
 }
 
-/// Run a handler; a panicking handler answers InternalFailure instead of dropping the connection.
-async fn run_handler(handler: &dyn Service, ctx: &RequestContext, input: Value) -> HandlerResult {
-    CatchUnwind(handler.handle(ctx, input))
+/// Run a handler for an operation it declares; a panicking handler answers InternalFailure
+/// instead of dropping the connection.
+async fn run_handler(route: &router::Route, ctx: &RequestContext, input: Value) -> HandlerResult {
+    if !route.implements(&ctx.operation) {
+        return Err(AwsError::not_implemented(route.name, &ctx.operation));
+    }
+    CatchUnwind(route.handler.handle(ctx, input))
         .await
         .unwrap_or_else(|_| {
             Err(AwsError::new(

@@ -1,6 +1,7 @@
 //! Service models: the botocore `service-2.json` shapes that drive the protocol layer.
 //!
-//! The four pinned models are compiled in (`include_str!`) and parsed lazily, once per service,
+//! The four pinned models are compiled in (`include_str!`, documentation stripped by build.rs)
+//! and parsed lazily, once per service,
 //! on the first request that needs them, so start-up costs nothing. The protocol layer also works
 //! from a model given at runtime (`Model::from_json`), which the conformance suites use.
 
@@ -355,7 +356,8 @@ macro_rules! pinned {
     ($name:literal) => {
         PinnedModel {
             service: $name,
-            source: include_str!(concat!("../../models/", $name, "/service-2.json")),
+            // models/<service>/service-2.json without its documentation (see build.rs).
+            source: include_str!(concat!(env!("OUT_DIR"), "/", $name, ".json")),
             parsed: OnceLock::new(),
         }
     };

@@ -1,6 +1,7 @@
 //! Routing: which service (SigV4 credential scope, X-Amz-Target, host, then path or Action) and
 //! which operation (awsQuery `Action`, restJson1 method + URI template) a request is for.
 
+use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use hyper::header::{HeaderMap, HOST};
@@ -16,11 +17,18 @@ use crate::service::{AwsError, Service};
 pub struct Route {
     pub name: &'static str,
     pub handler: Arc<dyn Service>,
+    /// What the handler declares it implements: the only operations it is called for, so the
+    /// `paritytest operations` listing and the 501s never disagree.
+    implemented: HashSet<&'static str>,
     pinned: &'static PinnedModel,
     templates: OnceLock<Vec<(String, UriTemplate, usize)>>,
 }
 
 impl Route {
+    pub fn implements(&self, operation: &str) -> bool {
+        self.implemented.contains(operation)
+    }
+
     pub fn model(&self) -> &'static Model {
         self.pinned.get()
     }
@@ -60,7 +68,7 @@ pub enum Decision<'r> {
     Operation {
         route: &'r Route,
         op: &'static Operation,
-        params: Option<query::Params>,
+        params: Option<query::Params<'r>>,
     },
     /// The service is known but the request names no valid operation.
     Error { route: &'r Route, error: AwsError },
@@ -80,6 +88,7 @@ impl Router {
                 let pinned = crate::model::pinned(handler.name())?;
                 Some(Route {
                     name: handler.name(),
+                    implemented: handler.implemented_operations().iter().copied().collect(),
                     handler,
                     pinned,
                     templates: OnceLock::new(),
@@ -98,13 +107,13 @@ impl Router {
     }
 
     /// The service a request is addressed to, from the cheapest signal to the costliest.
-    fn service_for(
-        &self,
+    fn service_for<'r>(
+        &'r self,
         scope: Option<&CredentialScope>,
         headers: &HeaderMap,
-        req: &HttpRequest<'_>,
-        params: &mut Option<query::Params>,
-    ) -> Option<&Route> {
+        req: &HttpRequest<'r>,
+        params: &mut Option<query::Params<'r>>,
+    ) -> Option<&'r Route> {
         if let Some(route) = scope.and_then(|s| self.route(&s.service)) {
             return Some(route);
         }
@@ -145,7 +154,12 @@ impl Router {
             .find(|r| r.model().operation(action).is_some())
     }
 
-    pub fn decide(&self, scope: Option<&CredentialScope>, req: &HttpRequest<'_>) -> Decision<'_> {
+    /// Route a request; the decision borrows from both the router and the request.
+    pub fn decide<'r>(
+        &'r self,
+        scope: Option<&CredentialScope>,
+        req: &HttpRequest<'r>,
+    ) -> Decision<'r> {
         let mut params = None;
         let Some(route) = self.service_for(scope, req.headers, req, &mut params) else {
             return Decision::NoService;

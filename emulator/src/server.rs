@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper::header::{HeaderName, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -14,7 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::protocol::{HttpRequest, HttpResponse};
+use crate::protocol::{HttpRequest, HttpResponse, REQUEST_ID_HEADER};
 use crate::Emulator;
 
 /// Largest request body accepted (Lambda zips inline in CreateFunction are up to ~70 MB as
@@ -92,7 +93,14 @@ async fn answer(emulator: &Emulator, req: Request<Incoming>) -> Response<Full<By
 fn to_hyper(response: HttpResponse) -> Response<Full<Bytes>> {
     let mut builder = Response::builder().status(response.status);
     for (name, value) in &response.headers {
-        builder = builder.header(name.as_str(), value.as_str());
+        // The two headers every response carries skip header-name parsing.
+        builder = if name == "Content-Type" {
+            builder.header(CONTENT_TYPE, value.as_str())
+        } else if name == REQUEST_ID_HEADER {
+            builder.header(HeaderName::from_static("x-amzn-requestid"), value.as_str())
+        } else {
+            builder.header(name.as_str(), value.as_str())
+        };
     }
     builder
         .body(Full::new(Bytes::from(response.body)))

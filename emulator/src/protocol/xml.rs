@@ -9,19 +9,25 @@ use serde_json::Value;
 use super::timestamp::{self, Format};
 use crate::model::{Model, ShapeRef, ShapeType};
 
-/// Escape text for element content and attribute values.
+/// Escape text for element content and attribute values (copies unescaped runs in one go:
+/// this runs on every value of every awsQuery response).
 pub fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
+            b'\r' => "&#xD;",
+            _ => continue,
+        };
+        out.push_str(&text[last..i]);
+        out.push_str(entity);
+        last = i + 1;
     }
+    out.push_str(&text[last..]);
 }
 
 pub fn open(out: &mut String, name: &str) {

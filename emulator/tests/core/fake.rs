@@ -7,9 +7,11 @@ use paritytest_emulator::service::HandlerFuture;
 use paritytest_emulator::{AwsError, Emulator, RequestContext, Service, Shared};
 use serde_json::{json, Value};
 
-/// Echoes its input and context back inside a fixed shape per operation.
+/// Echoes its input and context back inside a fixed shape per operation; CreateUser keeps a
+/// set of names, so concurrent creates of one name can be checked.
 pub struct Fake {
     pub name: &'static str,
+    pub users: parking_lot::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Service for Fake {
@@ -35,10 +37,20 @@ impl Service for Fake {
                         "Tags": [{"Key": "k", "Value": "v <&>"}]
                     }}))
                 }
-                ("iam", "CreateUser") | ("iam", "TagUser") | ("iam", "CreatePolicy") => {
-                    Ok(json!({"Echo": input}))
+                ("iam", "CreateUser") => {
+                    let name = input["UserName"].as_str().unwrap_or_default().to_string();
+                    if !self.users.lock().insert(name.clone()) {
+                        return Err(AwsError::new(
+                            "EntityAlreadyExists",
+                            format!("User with name {name} already exists."),
+                            409,
+                        ));
+                    }
+                    Ok(json!({"User": {"UserName": name, "Path": "/"}}))
                 }
                 ("iam", "DeleteUser") => panic!("a handler bug"),
+                // Handled but not declared in implemented_operations: the core must not call it.
+                ("iam", "TagUser") => Ok(json!({})),
                 ("sts", "GetCallerIdentity") => Ok(json!({
                     "Account": ctx.account_id(), "Arn": ctx.caller.arn, "UserId": ctx.caller.user_id
                 })),
@@ -70,7 +82,16 @@ impl Service for Fake {
         })
     }
     fn implemented_operations(&self) -> &'static [&'static str] {
-        &["GetUser"]
+        &[
+            "GetUser",
+            "CreateUser",
+            "DeleteUser",
+            "GetCallerIdentity",
+            "Invoke",
+            "GetFunction",
+            "GetLayerVersionByArn",
+            "ListFunctions",
+        ]
     }
     fn reset(&self) {}
 }
@@ -79,7 +100,12 @@ pub fn emulator(config: paritytest_emulator::Config) -> Arc<Emulator> {
     Emulator::with_services(config, |_shared: &Arc<Shared>| {
         ["iam", "sts", "lambda", "cloudformation"]
             .into_iter()
-            .map(|name| Arc::new(Fake { name }) as Arc<dyn Service>)
+            .map(|name| {
+                Arc::new(Fake {
+                    name,
+                    users: Default::default(),
+                }) as Arc<dyn Service>
+            })
             .collect()
     })
 }

@@ -2,6 +2,10 @@
 //! One test binary: modules per concern.
 
 mod client;
+mod concurrency;
 mod conformance;
 mod fake;
+mod models;
+mod python_clients;
+mod requests;
 mod routing;

@@ -257,15 +257,32 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
 }
 
 #[tokio::test]
+async fn only_declared_operations_reach_the_handler() {
+    let emu = fake_server(Config::default()).await;
+    let r = query(emu.addr(), "iam", "test", "Action=TagUser&UserName=x").await;
+    assert_eq!(r.status, 501, "{}", r.text());
+    assert!(
+        r.text().contains("<Code>NotImplemented</Code>"),
+        "{}",
+        r.text()
+    );
+    let ctx = emu.context("test", "us-east-1");
+    let err = emu
+        .call(&ctx, "iam", "TagUser", serde_json::json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!((err.code.as_str(), err.status), ("NotImplemented", 501));
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn in_process_calls_reach_the_same_handlers() {
     let emu = fake_server(Config::default()).await;
-    let ctx = paritytest_emulator::RequestContext {
-        service: "iam",
-        operation: String::new(),
-        region: "us-east-1".into(),
-        request_id: "r".into(),
-        caller: paritytest_emulator::identity::root_caller("test", "000000000000"),
-    };
+    let ctx = emu.context("111122223333", "eu-west-1");
+    assert_eq!(
+        (ctx.account_id(), ctx.region.as_str()),
+        ("111122223333", "eu-west-1")
+    );
     let err = emu
         .call(&ctx, "iam", "NotAnOperation", serde_json::json!({}))
         .await
@@ -276,6 +293,7 @@ async fn in_process_calls_reach_the_same_handlers() {
         .await
         .unwrap();
     assert_eq!(ok["User"]["UserName"], "x");
+    assert_eq!(ok["User"]["Arn"], "arn:aws:iam::111122223333:user/x");
     let err = emu
         .call(
             &ctx,
@@ -340,7 +358,7 @@ fn fill_labels(template: &str) -> String {
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').unwrap() + start;
-        out.push_str("1");
+        out.push('1');
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
@@ -376,4 +394,16 @@ fn loopback_detection() {
     for h in ["0.0.0.0", "192.168.1.10", "::", "example.com"] {
         assert!(!paritytest_emulator::is_loopback(h), "{h}");
     }
+}
+
+#[test]
+fn no_content_answers_have_no_body() {
+    // RemovePermission is a 204 operation.
+    let model = paritytest_emulator::model::pinned("lambda").unwrap().get();
+    let op = model.operation("RemovePermission").unwrap();
+    let r =
+        paritytest_emulator::protocol::serialize_response(model, op, &serde_json::json!({}), "id");
+    assert_eq!((r.status, r.body.len()), (204, 0));
+    assert_eq!(r.header("content-type"), None);
+    assert_eq!(r.header("x-amzn-RequestId"), Some("id"));
 }
