@@ -179,9 +179,9 @@ fn create_self_managed(
     input: &Input,
     tags: std::collections::BTreeMap<String, String>,
 ) -> HandlerResult {
-    if !input
+    if input
         .array("SourceAccessConfigurations")
-        .is_some_and(|a| !a.is_empty())
+        .is_none_or(|a| a.is_empty())
     {
         return Err(errors::invalid_parameter(
             "Required 'sourceAccessConfigurations' parameter is missing.",
