@@ -270,7 +270,7 @@ fn main() {
         Some("invoke") => rt.block_on(invoke_bench()),
         Some("handler") => rt.block_on(handler_cost()),
         Some("serve") => {
-            let port = args.get(2).and_then(|p| p.parse().ok()).unwrap_or(4599);
+            let port = args.get(2).and_then(|p| p.parse().ok()).unwrap_or(0);
             rt.block_on(serve(port))
         }
         _ => {

@@ -43,6 +43,12 @@ pub struct Config {
     pub default_region: String,
 }
 
+impl Config {
+    /// The port `paritytest emulator` listens on by default (LocalStack's edge port, so tools
+    /// configured for LocalStack work unchanged).
+    pub const STANDALONE_PORT: u16 = 4566;
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {

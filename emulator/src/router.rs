@@ -68,7 +68,7 @@ pub enum Decision<'r> {
     Operation {
         route: &'r Route,
         op: &'static Operation,
-        params: Option<query::Params>,
+        params: Option<query::Params<'r>>,
     },
     /// The service is known but the request names no valid operation.
     Error { route: &'r Route, error: AwsError },
@@ -107,13 +107,13 @@ impl Router {
     }
 
     /// The service a request is addressed to, from the cheapest signal to the costliest.
-    fn service_for(
-        &self,
+    fn service_for<'r>(
+        &'r self,
         scope: Option<&CredentialScope>,
         headers: &HeaderMap,
-        req: &HttpRequest<'_>,
-        params: &mut Option<query::Params>,
-    ) -> Option<&Route> {
+        req: &HttpRequest<'r>,
+        params: &mut Option<query::Params<'r>>,
+    ) -> Option<&'r Route> {
         if let Some(route) = scope.and_then(|s| self.route(&s.service)) {
             return Some(route);
         }
@@ -154,7 +154,12 @@ impl Router {
             .find(|r| r.model().operation(action).is_some())
     }
 
-    pub fn decide(&self, scope: Option<&CredentialScope>, req: &HttpRequest<'_>) -> Decision<'_> {
+    /// Route a request; the decision borrows from both the router and the request.
+    pub fn decide<'r>(
+        &'r self,
+        scope: Option<&CredentialScope>,
+        req: &HttpRequest<'r>,
+    ) -> Decision<'r> {
         let mut params = None;
         let Some(route) = self.service_for(scope, req.headers, req, &mut params) else {
             return Decision::NoService;

@@ -1,7 +1,7 @@
 //! awsQuery: form-encoded requests (`Action`, `Version`, `member.N` lists, `entry.N` maps,
 //! dotted nested structures) and XML responses with a result wrapper and request id.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
@@ -11,38 +11,46 @@ use super::{HttpRequest, HttpResponse, REQUEST_ID_HEADER};
 use crate::model::{Model, Operation, ShapeRef, ShapeType};
 use crate::service::AwsError;
 
-/// The decoded form parameters of a request (query string and form body together).
+/// The decoded form parameters of a request (query string and form body together), sorted by
+/// name. Names and values borrow from the request unless they needed percent-decoding.
 #[derive(Debug, Default, Clone)]
-pub struct Params {
-    map: BTreeMap<String, String>,
+pub struct Params<'a> {
+    pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
-impl Params {
-    pub fn from_request(req: &HttpRequest<'_>) -> Params {
-        let mut map = BTreeMap::new();
-        for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
-            map.insert(k.into_owned(), v.into_owned());
+impl<'a> Params<'a> {
+    pub fn from_request(req: &HttpRequest<'a>) -> Params<'a> {
+        let mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> =
+            form_urlencoded::parse(req.query.as_bytes())
+                .chain(form_urlencoded::parse(req.body))
+                .collect();
+        // Stable sort, then keep the last of equal names: the body wins over the query string.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut deduped: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(pairs.len());
+        for pair in pairs {
+            match deduped.last_mut() {
+                Some(last) if last.0 == pair.0 => *last = pair,
+                _ => deduped.push(pair),
+            }
         }
-        for (k, v) in form_urlencoded::parse(req.body) {
-            map.insert(k.into_owned(), v.into_owned());
-        }
-        Params { map }
+        Params { pairs: deduped }
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.map.get(key).map(String::as_str)
+        self.pairs
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|i| self.pairs[i].1.as_ref())
     }
 
     /// Whether `key` or anything nested below it (`key.…`) was sent.
     fn has(&self, key: &str) -> bool {
-        if self.map.contains_key(key) {
-            return true;
-        }
-        let nested = format!("{key}.");
-        self.map
-            .range(nested.clone()..)
-            .next()
-            .is_some_and(|(k, _)| k.starts_with(&nested))
+        let start = self.pairs.partition_point(|(k, _)| k.as_ref() < key);
+        self.pairs[start..]
+            .iter()
+            .map(|(k, _)| k.as_ref())
+            .take_while(|k| k.starts_with(key))
+            .any(|k| k.len() == key.len() || k.as_bytes()[key.len()] == b'.')
     }
 }
 
@@ -55,7 +63,7 @@ fn join(prefix: &str, name: &str) -> String {
 }
 
 /// Parse the form parameters into the operation's input object.
-pub fn parse_input(model: &Model, op: &Operation, params: &Params) -> Result<Value, AwsError> {
+pub fn parse_input(model: &Model, op: &Operation, params: &Params<'_>) -> Result<Value, AwsError> {
     match &op.input {
         None => Ok(Value::Object(Map::new())),
         Some(r) => Ok(read_structure(model, r, "", params)?),
@@ -66,7 +74,7 @@ fn read_structure(
     model: &Model,
     r: &ShapeRef,
     prefix: &str,
-    params: &Params,
+    params: &Params<'_>,
 ) -> Result<Value, AwsError> {
     let shape = model.shape(r);
     let mut obj = Map::new();
@@ -83,7 +91,7 @@ fn read_value(
     model: &Model,
     r: &ShapeRef,
     key: &str,
-    params: &Params,
+    params: &Params<'_>,
 ) -> Result<Option<Value>, AwsError> {
     let shape = model.shape(r);
     match shape.kind {
@@ -230,7 +238,9 @@ pub fn serialize_output(
     request_id: &str,
 ) -> HttpResponse {
     let mut out = String::with_capacity(256);
-    let response = format!("{}Response", op.name);
+    let mut response = String::with_capacity(op.name.len() + 8);
+    response.push_str(&op.name);
+    response.push_str("Response");
     envelope_open(&mut out, model, &response);
     if let Some(r) = &op.output {
         // awsQuery always wraps the result (smithy's `{Operation}Result` unless the model names it).
@@ -294,4 +304,28 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
     xml::text_element(&mut out, "RequestId", request_id);
     out.push_str("</ErrorResponse>");
     xml_response(err.status, out, request_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_prefer_the_body_and_find_nested_keys() {
+        let headers = hyper::HeaderMap::new();
+        let req = HttpRequest {
+            method: "POST",
+            path: "/",
+            query: "Action=FromQuery&Only=q",
+            headers: &headers,
+            body: b"Action=FromBody&Tags-x=1&Tags.member.1.Key=k&Tag=2&Name=a%20b",
+        };
+        let p = Params::from_request(&req);
+        assert_eq!(p.get("Action"), Some("FromBody"));
+        assert_eq!(p.get("Only"), Some("q"));
+        assert_eq!(p.get("Name"), Some("a b"));
+        assert!(p.has("Tags") && p.has("Tags.member") && p.has("Tags.member.1.Key"));
+        assert!(p.has("Tag") && p.has("Tags-x"));
+        assert!(!p.has("Tags.member.2") && !p.has("Ta") && !p.has("Zzz"));
+    }
 }

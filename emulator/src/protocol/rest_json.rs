@@ -598,7 +598,12 @@ pub fn serialize_output(
             None => body = serde_json::to_vec(&Value::Object(json_body)).unwrap_or_default(),
         }
     }
-    headers.push(("Content-Type".into(), content_type.into()));
+    // 204 and 304 answers carry no body (HTTP forbids one).
+    if status == 204 || status == 304 {
+        body.clear();
+    } else {
+        headers.push(("Content-Type".into(), content_type.into()));
+    }
     HttpResponse {
         status,
         headers,

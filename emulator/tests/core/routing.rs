@@ -395,3 +395,15 @@ fn loopback_detection() {
         assert!(!paritytest_emulator::is_loopback(h), "{h}");
     }
 }
+
+#[test]
+fn no_content_answers_have_no_body() {
+    // RemovePermission is a 204 operation.
+    let model = paritytest_emulator::model::pinned("lambda").unwrap().get();
+    let op = model.operation("RemovePermission").unwrap();
+    let r =
+        paritytest_emulator::protocol::serialize_response(model, op, &serde_json::json!({}), "id");
+    assert_eq!((r.status, r.body.len()), (204, 0));
+    assert_eq!(r.header("content-type"), None);
+    assert_eq!(r.header("x-amzn-RequestId"), Some("id"));
+}

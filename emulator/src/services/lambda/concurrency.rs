@@ -78,9 +78,12 @@ pub fn put_reserved(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> Han
         }
         let provisioned: i64 = f.provisioned.values().map(|p| p.requested).sum();
         if wanted < provisioned {
-            return Err(errors::invalid_parameter(format!(
-                "ReservedConcurrentExecutions  {wanted} should not be lower than function's total provisioned concurrency [{provisioned}]."
-            )));
+            // Wording (leading space, double space) and the missing `Type` are AWS's.
+            return Err(AwsError::new(
+                "InvalidParameterValueException",
+                format!(" ReservedConcurrentExecutions  {wanted} should not be lower than function's total provisioned concurrency [{provisioned}]."),
+                400,
+            ));
         }
         f.reserved_concurrency = Some(wanted);
         Ok(json!({"ReservedConcurrentExecutions": wanted}))
@@ -166,7 +169,45 @@ pub fn put_provisioned(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> 
             fref.qualifier.as_deref(),
             "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
         )?;
+        let reserved_elsewhere: i64 = st
+            .functions
+            .values()
+            .filter(|f| f.name != fref.name)
+            .filter_map(|f| f.reserved_concurrency)
+            .sum();
         let f = lookup(st, ctx, &fref.name)?;
+        let others: i64 = f
+            .provisioned
+            .iter()
+            .filter(|(k, _)| **k != q)
+            .map(|(_, p)| p.requested)
+            .sum();
+        match f.reserved_concurrency {
+            Some(reserved) if others + wanted > reserved => {
+                return Err(errors::invalid_parameter(
+                    "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function",
+                ))
+            }
+            Some(_) => {}
+            None => {
+                // Without a reservation, provisioned concurrency comes out of the unreserved pool.
+                let unreserved = ACCOUNT_CONCURRENCY - reserved_elsewhere;
+                if others + wanted > unreserved {
+                    return Err(AwsError::new(
+                        "InvalidParameterValueException",
+                        format!("Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [{unreserved}]."),
+                        400,
+                    ));
+                }
+                if unreserved - others - wanted < MIN_UNRESERVED {
+                    return Err(AwsError::new(
+                        "InvalidParameterValueException",
+                        format!("Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]."),
+                        400,
+                    ));
+                }
+            }
+        }
         let p = Provisioned {
             requested: wanted,
             last_modified: lambda_timestamp(),

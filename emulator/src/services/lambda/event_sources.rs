@@ -98,6 +98,9 @@ pub fn create(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
         ));
     }
     let tags = super::tags::parse_tags(input.obj("Tags"))?;
+    if source.is_none() {
+        return create_self_managed(lambda, ctx, input, tags);
+    }
     lambda.with_state(ctx, |st| {
         settle(st);
         let function_arn = function_arn_for(st, ctx, input.req_str("FunctionName")?)?;
@@ -140,6 +143,99 @@ pub fn create(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
         m.insert("LastModified".into(), rfc3339_now().into());
         m.insert("State".into(), "Creating".into());
         m.insert("StateTransitionReason".into(), "User action".into());
+        m.insert("UUID".into(), id.clone().into());
+        let value = super::state::sort_keys(m);
+        let target = if input.bool("Enabled") == Some(false) { "Disabled" } else { "Enabled" };
+        st.event_source_mappings.insert(
+            id.clone(),
+            EventSourceMapping {
+                value: value.clone(),
+                transition: Some((Instant::now() + SETTLE_DELAY, Some(target))),
+            },
+        );
+        if !tags.is_empty() {
+            st.esm_tags.insert(id, tags);
+        }
+        Ok(value)
+    })
+}
+
+fn kafka_servers(v: &Value) -> Vec<String> {
+    v.pointer("/SelfManagedEventSource/Endpoints/KAFKA_BOOTSTRAP_SERVERS")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Self-managed Kafka: no EventSourceArn, brokers in SelfManagedEventSource; AWS requires
+/// credentials and refuses a second mapping for the same brokers, function and topics.
+fn create_self_managed(
+    lambda: &Lambda,
+    ctx: &RequestContext,
+    input: &Input,
+    tags: std::collections::BTreeMap<String, String>,
+) -> HandlerResult {
+    if input
+        .array("SourceAccessConfigurations")
+        .is_none_or(|a| a.is_empty())
+    {
+        return Err(errors::invalid_parameter(
+            "Required 'sourceAccessConfigurations' parameter is missing.",
+        ));
+    }
+    let source = input
+        .get("SelfManagedEventSource")
+        .cloned()
+        .unwrap_or_default();
+    let servers = kafka_servers(&json!({"SelfManagedEventSource": source}));
+    let topics = input.strings("Topics").unwrap_or_default();
+    lambda.with_state(ctx, |st| {
+        settle(st);
+        let function_arn = function_arn_for(st, ctx, input.req_str("FunctionName")?)?;
+        let duplicate = st.event_source_mappings.values().find(|m| {
+            m.value["FunctionArn"] == function_arn.as_str()
+                && kafka_servers(&m.value).iter().any(|s| servers.contains(s))
+                && m.value["Topics"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|x| topics.iter().any(|y| x == y.as_str())))
+        });
+        if let Some(d) = duplicate {
+            return Err(errors::conflict(format!(
+                "An event source mapping with event source (\"{}\"), function (\"{function_arn}\"), topics (\"{}\") already exists. Please update or delete the existing mapping with UUID {}",
+                servers.join(","),
+                topics.join(","),
+                d.value["UUID"].as_str().unwrap_or_default()
+            )));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut m = Map::new();
+        m.insert("BatchSize".into(), input.get("BatchSize").cloned().unwrap_or(json!(100)));
+        m.insert("FunctionArn".into(), function_arn.into());
+        m.insert("LastModified".into(), rfc3339_now().into());
+        m.insert("LastProcessingResult".into(), "No records processed".into());
+        m.insert("SelfManagedEventSource".into(), source);
+        m.insert(
+            "SelfManagedKafkaEventSourceConfig".into(),
+            input
+                .get("SelfManagedKafkaEventSourceConfig")
+                .cloned()
+                .unwrap_or_else(|| json!({"ConsumerGroupId": id})),
+        );
+        for k in ["SourceAccessConfigurations", "Topics", "FilterCriteria", "MaximumBatchingWindowInSeconds"] {
+            if let Some(v) = input.get(k) {
+                m.insert(k.into(), v.clone());
+            }
+        }
+        m.insert(
+            "StartingPosition".into(),
+            input.get("StartingPosition").cloned().unwrap_or(json!("TRIM_HORIZON")),
+        );
+        m.insert("State".into(), "Creating".into());
+        m.insert("StateTransitionReason".into(), "USER_INITIATED".into());
         m.insert("UUID".into(), id.clone().into());
         let value = super::state::sort_keys(m);
         let target = if input.bool("Enabled") == Some(false) { "Disabled" } else { "Enabled" };

@@ -199,8 +199,9 @@ pub fn resolve_layers(
     let mut out = Vec::new();
     for arn in arns {
         let parts: Vec<&str> = arn.split(':').collect();
-        // arn:aws:lambda:region:account:layer:name:version
-        let (region, account, name, version) = (parts[3], parts[4], parts[6], parts[7]);
+        // arn:aws:lambda:region:account:layer:name:version (`awslayer` ARNs lack parts).
+        let field = |i: usize| parts.get(i).copied().unwrap_or_default();
+        let (region, account, name, version) = (field(3), field(4), field(6), field(7));
         if region != ctx.region {
             return Err(errors::invalid_parameter(format!(
                 "Layers are not in the same region as the function. Layers are expected to be in region {}.",

@@ -186,9 +186,12 @@ pub fn get_by_arn(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> Handl
         );
         v.into_result()?;
     }
+    // arn:aws:lambda:region:account:layer:name:version (AWS-managed `awslayer` ARNs have no
+    // version and are never stored here).
     let parts: Vec<&str> = arn.split(':').collect();
-    let (account, name, n) = (parts[4], parts[6], parts[7].parse::<u64>().unwrap_or(0));
-    if account != ctx.account_id() || parts[3] != ctx.region {
+    let field = |i: usize| parts.get(i).copied().unwrap_or_default();
+    let (account, name, n) = (field(4), field(6), field(7).parse::<u64>().unwrap_or(0));
+    if account != ctx.account_id() || field(3) != ctx.region {
         return Err(errors::resource_missing());
     }
     lambda.with_state(ctx, |st| {

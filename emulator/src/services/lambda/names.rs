@@ -62,39 +62,38 @@ struct Parsed {
     qualifier: Option<String>,
 }
 
+static REGION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d$").expect("valid regex")
+});
+
+/// Split a name that already matched the name pattern, the way the pattern reads it: optional
+/// `arn:partition:lambda:`, region, 12-digit account and `function:`, then the name and an
+/// optional qualifier.
 fn split(input: &str) -> Parsed {
-    let parts: Vec<&str> = input.split(':').collect();
-    // arn:partition:lambda:region:account:function:name[:qualifier]
-    if parts.len() >= 7 && parts[0] == "arn" {
-        return Parsed {
-            region: Some(parts[3].to_string()),
-            account: Some(parts[4].to_string()),
-            name: parts[6].to_string(),
-            qualifier: parts.get(7).map(|q| q.to_string()),
-        };
+    let mut parts: &[&str] = &input.split(':').collect::<Vec<_>>();
+    let owned: Vec<&str>;
+    if parts.len() > 3 && parts[0] == "arn" && parts[2] == "lambda" {
+        owned = parts[3..].to_vec();
+        parts = &owned;
     }
-    // account:function:name[:qualifier]
-    if parts.len() >= 3 && parts[1] == "function" {
-        return Parsed {
-            region: None,
-            account: Some(parts[0].to_string()),
-            name: parts[2].to_string(),
-            qualifier: parts.get(3).map(|q| q.to_string()),
-        };
+    let mut region = None;
+    let mut account = None;
+    // Each optional segment is taken only if a name still follows it.
+    if parts.len() > 1 && REGION.is_match(parts[0]) {
+        region = Some(parts[0].to_string());
+        parts = &parts[1..];
     }
-    // function:name[:qualifier]
-    if parts.len() >= 2 && parts[0] == "function" {
-        return Parsed {
-            region: None,
-            account: None,
-            name: parts[1].to_string(),
-            qualifier: parts.get(2).map(|q| q.to_string()),
-        };
+    if parts.len() > 1 && parts[0].len() == 12 && parts[0].bytes().all(|b| b.is_ascii_digit()) {
+        account = Some(parts[0].to_string());
+        parts = &parts[1..];
+    }
+    if parts.len() > 1 && parts[0] == "function" {
+        parts = &parts[1..];
     }
     Parsed {
-        region: None,
-        account: None,
-        name: parts[0].to_string(),
+        region,
+        account,
+        name: parts.first().map(|s| s.to_string()).unwrap_or_default(),
         qualifier: parts.get(1).map(|q| q.to_string()),
     }
 }
