@@ -211,7 +211,9 @@ fn evaluate(sources: &[Source], action: &str, resource: &str) -> (&'static str, 
             }
             let mut matched = json!({"SourcePolicyId": source.id, "SourcePolicyType": source.kind});
             if let Some(span) = spans.get(i) {
-                matched["StartPosition"] = json!({"Line": span.start.0, "Column": span.start.1});
+                // AWS reports the column just past the opening brace (as it does past the closing
+                // one): the recorded simulate_principle_policy entries show 41 for a `{` at 40.
+                matched["StartPosition"] = json!({"Line": span.start.0, "Column": span.start.1 + 1});
                 matched["EndPosition"] = json!({"Line": span.end.0, "Column": span.end.1});
             }
             match statement.get("Effect").and_then(Value::as_str) {
@@ -261,10 +263,12 @@ fn principal_sources(
             if let Some(version) = policy.version(&policy.default_version) {
                 out.push(Source {
                     id: policy.name.clone(),
+                    // The model's enum says `user-managed`, but AWS answers "IAM Policy" for a
+                    // customer managed policy attached to the principal (the recordings).
                     kind: if is_aws_managed(arn) {
                         "aws-managed"
                     } else {
-                        "user-managed"
+                        "IAM Policy"
                     },
                     text: version.document.text.clone(),
                 });
