@@ -72,14 +72,15 @@ fn committed_scenarios_pass_against_the_embedded_emulator() {
 /// answers to STS AssumeRole with malformed role ARNs.
 #[test]
 fn verifies_against_an_aws_recording_in_place() {
-    let recordings = root().join("../shared/aws-recordings-visible");
-    let recordings = if recordings.exists() {
-        recordings
-    } else {
-        PathBuf::from("/work/shared/aws-recordings-visible")
-    };
+    // The shared recordings sit beside the repository (CI), or where PARITYTEST_RECORDINGS says.
+    let recordings = std::env::var_os("PARITYTEST_RECORDINGS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/aws-recordings-visible"));
     if !recordings.join("sts/test_sts.snapshot.json").exists() {
-        eprintln!("skipped: no aws-recordings-visible folder beside the repository");
+        eprintln!(
+            "skipped: no recordings at {} (set PARITYTEST_RECORDINGS)",
+            recordings.display()
+        );
         return;
     }
     let s = r#"
