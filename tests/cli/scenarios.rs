@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::runner::pt;
+use super::runner::{pt, Standalone};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -65,6 +65,17 @@ fn every_scenario_file_validates_against_the_schema() {
 #[test]
 fn committed_scenarios_pass_against_the_embedded_emulator() {
     let out = pt(&root(), &["run", "scenarios", "--jobs", "2"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn committed_scenarios_pass_against_a_standalone_emulator() {
+    let emu = Standalone::start();
+    let target = format!("endpoint={}", emu.url);
+    let out = pt(
+        &root(),
+        &["run", "scenarios", "--jobs", "2", "--target", &target],
+    );
     assert_eq!(out.code, 0, "{out:?}");
 }
 
