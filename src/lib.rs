@@ -10,6 +10,7 @@ pub mod interpreter;
 pub mod operations;
 pub mod report;
 pub mod runner;
+pub mod coverage;
 pub mod scenario;
 pub mod schema;
 pub mod snapshots;
