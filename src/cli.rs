@@ -163,6 +163,13 @@ pub enum Command {
     },
 }
 
+/// Prints to stdout; a closed pipe (`paritytest list | head`) is not an error.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
 fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
@@ -281,14 +288,21 @@ async fn dispatch(cli: Cli) -> Exit {
         }
         Command::List { select } => match load(&select) {
             Ok(scenarios) => {
+                let mut text = String::new();
                 for s in scenarios {
                     let tags = if s.tags.is_empty() {
                         String::new()
                     } else {
                         format!("  [{}]", s.tags.join(", "))
                     };
-                    println!("{}  {}:{}{tags}", s.id, s.file.display(), s.pos.line);
+                    text.push_str(&format!(
+                        "{}  {}:{}{tags}\n",
+                        s.id,
+                        s.file.display(),
+                        s.pos.line
+                    ));
                 }
+                print_out(&text);
                 Exit::Passed
             }
             Err(e) => e,
@@ -305,11 +319,11 @@ async fn dispatch(cli: Cli) -> Exit {
             Err(e) => e,
         },
         Command::Schema => {
-            print!("{}", crate::schema::render());
+            print_out(&crate::schema::render());
             Exit::Passed
         }
         Command::Operations => {
-            crate::operations::print();
+            print_out(&crate::operations::render());
             Exit::Passed
         }
         Command::Coverage {

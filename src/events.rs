@@ -28,7 +28,7 @@ impl Summary {
     pub fn ok(&self) -> bool {
         self.failed == 0
             && !self.interrupted
-            && !(self.unreferenced_fail && !self.unreferenced.is_empty())
+            && (!self.unreferenced_fail || self.unreferenced.is_empty())
     }
 }
 

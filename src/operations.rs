@@ -5,9 +5,11 @@ use std::collections::HashSet;
 
 use crate::exit::Exit;
 
-/// Prints every dispatchable operation, marking those the emulator implements, then those left
-/// out with the reason.
-pub fn print() {
+/// Every dispatchable operation, marking those the emulator implements, then those left out
+/// with the reason.
+pub fn render() -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     let ops = crate::dispatch::operations();
     let implemented: HashSet<(String, String)> =
         paritytest_emulator::Emulator::implemented_operations()
@@ -19,7 +21,8 @@ pub fn print() {
         .iter()
         .filter(|o| implemented.contains(&(o.service.to_string(), o.name.to_string())))
         .count();
-    println!(
+    let _ = writeln!(
+        out,
         "{} dispatchable operations ({n_impl} implemented by the emulator, marked *):",
         ops.len()
     );
@@ -29,15 +32,16 @@ pub fn print() {
         } else {
             " "
         };
-        println!("{mark} {}.{}", o.service, o.name);
+        let _ = writeln!(out, "{mark} {}.{}", o.service, o.name);
     }
     let left = crate::dispatch::left_out();
     if !left.is_empty() {
-        println!("\n{} left out:", left.len());
+        let _ = writeln!(out, "\n{} left out:", left.len());
         for (s, o, why) in left {
-            println!("  {s}.{o}: {why}");
+            let _ = writeln!(out, "  {s}.{o}: {why}");
         }
     }
+    out
 }
 
 /// Runs the emulator until Ctrl-C.

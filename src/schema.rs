@@ -236,11 +236,8 @@ fn allow_helpers(mut def: Value) -> Value {
             if let Some(items) = obj.get_mut("items") {
                 walk(items, false);
             }
-            if !top
-                && (obj.contains_key("type")
-                    || obj.contains_key("$ref")
-                    || obj.contains_key("allOf"))
-            {
+            // Every member (not the input object itself) may also be a template or a helper.
+            if !top {
                 let mut inner = std::mem::take(obj);
                 // The documentation moves to the wrapper (hover shows it once).
                 let mut doc = Map::new();

@@ -156,7 +156,7 @@ pub fn evaluate(
                         }
                     }
                     "pathAll" => !vals.is_empty() && vals.iter().all(|v| *v == a.expected),
-                    "pathAny" => vals.iter().any(|v| *v == a.expected),
+                    "pathAny" => vals.contains(&a.expected),
                     _ => false,
                 }
             }

@@ -100,7 +100,7 @@ pub fn render(results: &[ScenarioResult], total_secs: f64) -> String {
                     x.push_str(&format!(
                         ">\n      <failure message=\"{}\" type=\"failure\">{}</failure>\n    </testcase>\n",
                         escape(&message),
-                        escape(&strip_ansi(&body))
+                        escape(strip_ansi(&body))
                     ));
                 }
             }

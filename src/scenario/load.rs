@@ -93,7 +93,7 @@ impl Doc {
         &self,
         pointer: &str,
         what: &str,
-    ) -> Result<T, Diagnostic> {
+    ) -> Result<T, Box<Diagnostic>> {
         self.typed_in(&self.located.value, pointer, what)
     }
 
@@ -102,7 +102,7 @@ impl Doc {
         root: &Value,
         pointer: &str,
         what: &str,
-    ) -> Result<T, Diagnostic> {
+    ) -> Result<T, Box<Diagnostic>> {
         let value = root.pointer(pointer).cloned().unwrap_or(Value::Null);
         serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
             let mut inner = pointer.to_string();
@@ -117,7 +117,7 @@ impl Doc {
                     _ => {}
                 }
             }
-            self.serde_diag(&inner, &e.into_inner().to_string(), what)
+            Box::new(self.serde_diag(&inner, &e.into_inner().to_string(), what))
         })
     }
 
@@ -232,7 +232,7 @@ impl Compiler<'_> {
             for i in 0..n {
                 let at = format!("{steps_ptr}/{i}");
                 if let Err(d) = self.doc.typed_in::<StepDoc>(&root, &at, "the step") {
-                    self.diags.push(d);
+                    self.diags.push(*d);
                     if let Some(slot) = root.pointer_mut(&at) {
                         *slot = serde_json::json!({"set": {}});
                     }
@@ -255,7 +255,7 @@ impl Compiler<'_> {
                     groups_doc = m.groups;
                 }
                 Err(d) => {
-                    self.push_unique(d);
+                    self.push_unique(*d);
                     return Vec::new();
                 }
             }
@@ -267,7 +267,7 @@ impl Compiler<'_> {
                     docs = vec![(s, String::new())];
                 }
                 Err(d) => {
-                    self.push_unique(d);
+                    self.push_unique(*d);
                     return Vec::new();
                 }
             }
@@ -426,15 +426,13 @@ impl Compiler<'_> {
 
     fn check_templates(&mut self, v: &Value, ptr: &str) {
         match v {
-            Value::String(s) => {
-                if s.contains("{{") || s.contains("{%") {
-                    if let Err(e) = self.templates.check(s) {
-                        self.diags.push(
-                            self.doc
-                                .diag(ptr, format!("bad template: {e}"))
-                                .expected("minijinja syntax, e.g. \"role-{{ short_uid() }}\""),
-                        );
-                    }
+            Value::String(s) if s.contains("{{") || s.contains("{%") => {
+                if let Err(e) = self.templates.check(s) {
+                    self.diags.push(
+                        self.doc
+                            .diag(ptr, format!("bad template: {e}"))
+                            .expected("minijinja syntax, e.g. \"role-{{ short_uid() }}\""),
+                    );
                 }
             }
             Value::Array(items) => {
@@ -1041,7 +1039,7 @@ impl Compiler<'_> {
             let raw: IndexMap<String, GroupDoc> = match other.typed("/groups", "`groups`") {
                 Ok(g) => g,
                 Err(d) => {
-                    self.diags.push(d);
+                    self.diags.push(*d);
                     return None;
                 }
             };

@@ -175,13 +175,13 @@ steps:
 }
 
 /// A standalone `paritytest emulator` on a free port, stopped on drop.
-struct Standalone {
+pub struct Standalone {
     child: Child,
-    url: String,
+    pub url: String,
 }
 
 impl Standalone {
-    fn start() -> Standalone {
+    pub fn start() -> Standalone {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::runner::pt;
+use super::runner::{pt, Standalone};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -68,18 +68,30 @@ fn committed_scenarios_pass_against_the_embedded_emulator() {
     assert_eq!(out.code, 0, "{out:?}");
 }
 
+#[test]
+fn committed_scenarios_pass_against_a_standalone_emulator() {
+    let emu = Standalone::start();
+    let target = format!("endpoint={}", emu.url);
+    let out = pt(
+        &root(),
+        &["run", "scenarios", "--jobs", "2", "--target", &target],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
 /// A scenario can verify against an existing LocalStack recording in place, here the real AWS
 /// answers to STS AssumeRole with malformed role ARNs.
 #[test]
 fn verifies_against_an_aws_recording_in_place() {
-    let recordings = root().join("../shared/aws-recordings-visible");
-    let recordings = if recordings.exists() {
-        recordings
-    } else {
-        PathBuf::from("/work/shared/aws-recordings-visible")
-    };
+    // The shared recordings sit beside the repository (CI), or where PARITYTEST_RECORDINGS says.
+    let recordings = std::env::var_os("PARITYTEST_RECORDINGS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/aws-recordings-visible"));
     if !recordings.join("sts/test_sts.snapshot.json").exists() {
-        eprintln!("skipped: no aws-recordings-visible folder beside the repository");
+        eprintln!(
+            "skipped: no recordings at {} (set PARITYTEST_RECORDINGS)",
+            recordings.display()
+        );
         return;
     }
     let s = r#"
