@@ -49,7 +49,7 @@ pub enum CoverageFormat {
     Html,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct SelectArgs {
     /// Scenario files or directories.
     #[arg(default_value = "scenarios")]
@@ -135,6 +135,13 @@ pub enum Command {
     Schema,
     /// List dispatchable operations, those left out, and which the emulator implements.
     Operations,
+    /// Copy the AWS recording entries that scenarios mirror (`snapshot: {file: "recordings:..."}`)
+    /// into their own snapshot files, verbatim with their recorded and validation dates, so a
+    /// plain `run` verifies against them without the recordings folder.
+    Import {
+        #[command(flatten)]
+        select: SelectArgs,
+    },
     /// Show coverage from metrics files of `run --metrics`: per service, operations in the model,
     /// implemented by the emulator, exercised by scenarios, verified against AWS recordings.
     Coverage {
@@ -182,6 +189,50 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 /// Loads and selects; prints diagnostics and gives the exit code on failure.
+/// `paritytest import`: the same scenarios loaded with and without the recordings root give
+/// each mirrored entry's source (the recording) and destination (the scenario's own snapshot).
+fn import(select: &SelectArgs) -> Exit {
+    if select.recordings.is_none() {
+        eprintln!("error: import needs --recordings DIR (or PARITYTEST_RECORDINGS)");
+        return Exit::Usage;
+    }
+    let sources = match load(select) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let own = SelectArgs { recordings: None, ..select.clone() };
+    let destinations = match load(&own) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let (mut written, mut unchanged, mut missing) = (0, 0, Vec::new());
+    for (src, dest) in sources.iter().zip(&destinations) {
+        if src.snapshot.file == dest.snapshot.file {
+            continue; // not a `recordings:` reference
+        }
+        match paritytest_snapshot::import_entry(&src.snapshot.file, &src.snapshot.key, &dest.snapshot.file, &dest.snapshot.key) {
+            Ok(paritytest_snapshot::Imported::Written) => written += 1,
+            Ok(paritytest_snapshot::Imported::Unchanged) => unchanged += 1,
+            Ok(paritytest_snapshot::Imported::Missing) => {
+                missing.push(format!("{} (no {:?} in {})", src.id, src.snapshot.key, src.snapshot.file.display()))
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", src.id);
+                return Exit::Infrastructure;
+            }
+        }
+    }
+    println!("imported {written} entries, {unchanged} unchanged");
+    if missing.is_empty() {
+        Exit::Passed
+    } else {
+        for m in &missing {
+            eprintln!("missing: {m}");
+        }
+        Exit::Failures
+    }
+}
+
 fn load(select: &SelectArgs) -> Result<Vec<crate::scenario::Scenario>, Exit> {
     let files = runner::discover(&select.paths).map_err(|e| {
         eprintln!("error: {e}");
@@ -326,6 +377,7 @@ async fn dispatch(cli: Cli) -> Exit {
             print_out(&crate::operations::render());
             Exit::Passed
         }
+        Command::Import { select } => import(&select),
         Command::Coverage {
             metrics,
             format,

@@ -12,6 +12,8 @@ pub struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Scenarios that failed as their `known_gap` marker says.
+    pub known_gaps: usize,
     /// Scenarios selected but never started (fail-fast, Ctrl-C).
     pub not_run: usize,
     /// Ids whose snapshot entry was not validated against AWS.

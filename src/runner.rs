@@ -190,6 +190,7 @@ pub async fn run(
             Verdict::Passed => summary.passed += 1,
             Verdict::Failed => summary.failed += 1,
             Verdict::Skipped(_) => summary.skipped += 1,
+            Verdict::KnownGap(_) => summary.known_gaps += 1,
         }
         match r.snapshot {
             SnapshotStatus::Recorded { validated } => {

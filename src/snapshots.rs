@@ -4,8 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use paritytest_snapshot::{Durations, Session, SnapshotFile};
-use serde_json::Value;
+use paritytest_snapshot::{Durations, Entry, Session, SnapshotFile, ValidationFile, ValidationStatus};
 
 use crate::interpreter::ParityFacts;
 use crate::scenario::Scenario;
@@ -45,7 +44,7 @@ pub fn finish(
     let existing = file.entries.get(&loc.key);
     parity.match_points = session.keys().count();
     parity.expected_from_aws = existing
-        .is_some_and(|entry| is_validated(&loc.validation_file(), &loc.key, &entry.recorded_date));
+        .is_some_and(|entry| is_validated(&loc.validation_file(), &loc.key, entry));
     let record = match mode {
         SnapshotMode::UpdateAll => true,
         SnapshotMode::UpdateNew => existing.is_none(),
@@ -104,51 +103,18 @@ pub fn facts_without_verify(sc: &Scenario) -> ParityFacts {
     };
     let points = entry.recorded_content.len();
     ParityFacts {
-        expected_from_aws: is_validated(&loc.validation_file(), &loc.key, &entry.recorded_date),
+        expected_from_aws: is_validated(&loc.validation_file(), &loc.key, entry),
         match_points: points,
         match_points_failed: points,
         skip_paths: sc.skip_paths.len(),
     }
 }
 
-/// Whether `<name>.validation.json` says AWS validated the entry at or after its recording.
-pub fn is_validated(validation_file: &Path, key: &str, recorded_date: &str) -> bool {
-    let Ok(text) = std::fs::read_to_string(validation_file) else {
-        return false;
-    };
-    let Ok(v) = serde_json::from_str::<Value>(&text) else {
-        return false;
-    };
-    let Some(validated) = v
-        .get(key)
-        .and_then(|e| e.get("last_validated_date"))
-        .and_then(Value::as_str)
-    else {
-        return false;
-    };
-    match (parse_validated(validated), parse_recorded(recorded_date)) {
-        (Some(val), Some(rec)) => val >= rec,
-        (Some(_), None) => true,
-        _ => false,
-    }
-}
-
-/// `2024-05-01T12:00:00+00:00` (seconds since the epoch, fraction ignored).
-fn parse_validated(s: &str) -> Option<i64> {
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]][offset_hour sign:mandatory]:[offset_minute]"
-    );
-    time::OffsetDateTime::parse(s, fmt)
-        .ok()
-        .map(|t| t.unix_timestamp())
-}
-
-/// `01-05-2024, 12:00:00` (UTC).
-fn parse_recorded(s: &str) -> Option<i64> {
-    let fmt = time::macros::format_description!("[day]-[month]-[year], [hour]:[minute]:[second]");
-    time::PrimitiveDateTime::parse(s, fmt)
-        .ok()
-        .map(|t| t.assume_utc().unix_timestamp())
+/// Whether `<name>.validation.json` says AWS validated the entry in the run that recorded it
+/// (or later); the rule, with its clock slack, is the snapshot crate's.
+pub fn is_validated(validation_file: &Path, key: &str, entry: &Entry) -> bool {
+    ValidationFile::load(validation_file)
+        .is_ok_and(|v| v.status(key, entry) == ValidationStatus::Validated)
 }
 
 /// Entries of the snapshot files of `scenarios` that none of them uses, by file.
@@ -167,12 +133,8 @@ pub fn unreferenced(scenarios: &[Scenario]) -> BTreeMap<PathBuf, Vec<String>> {
         let Ok(snap) = SnapshotFile::load(&file) else {
             continue;
         };
-        let stale: Vec<String> = snap
-            .entries
-            .keys()
-            .filter(|k| !keys.contains(*k))
-            .cloned()
-            .collect();
+        let ran: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let stale: Vec<String> = snap.unreferenced(&ran).into_iter().map(String::from).collect();
         if !stale.is_empty() {
             out.insert(file, stale);
         }
@@ -193,9 +155,12 @@ mod tests {
             r#"{"k": {"last_validated_date": "2024-05-01T12:00:00+00:00"}}"#,
         )
         .unwrap();
-        assert!(is_validated(&f, "k", "01-05-2024, 11:59:59"));
-        assert!(is_validated(&f, "k", "01-05-2024, 12:00:00"));
-        assert!(!is_validated(&f, "k", "01-05-2024, 12:00:01"));
-        assert!(!is_validated(&f, "other", "01-05-2024, 11:00:00"));
+        let entry = |date: &str| Entry { recorded_date: date.into(), recorded_content: Default::default() };
+        assert!(is_validated(&f, "k", &entry("01-05-2024, 11:59:59")));
+        // Validation is written at teardown of the recording run, slightly before or after the
+        // snapshot: the recordings hold entries validated up to a minute before their recording.
+        assert!(is_validated(&f, "k", &entry("01-05-2024, 12:00:30")));
+        assert!(!is_validated(&f, "k", &entry("01-05-2024, 13:00:00")));
+        assert!(!is_validated(&f, "other", &entry("01-05-2024, 11:00:00")));
     }
 }

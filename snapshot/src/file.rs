@@ -379,3 +379,43 @@ impl ValidationFile {
         }
     }
 }
+
+/// What [`import_entry`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Copied (or replaced by) the source entry.
+    Written,
+    /// The destination already held the same entry.
+    Unchanged,
+    /// The source file has no such entry.
+    Missing,
+}
+
+/// Copies one entry verbatim (its recorded date and content) from `src` to `dest`, and its
+/// validation entry (if any) from `src`'s validation file to `dest`'s, so an existing recording
+/// (e.g. LocalStack's, recorded on AWS) becomes a scenario's own expected side without losing
+/// the proof that AWS produced it. Writes are atomic and locked like every other write.
+pub fn import_entry(src: &Path, src_key: &str, dest: &Path, dest_key: &str) -> Result<Imported, SnapshotError> {
+    let source = SnapshotFile::load(src)?;
+    let Some(entry) = source.entries.get(src_key) else {
+        return Ok(Imported::Missing);
+    };
+    let existing = SnapshotFile::load(dest)?;
+    let validation = ValidationFile::load(&validation_path(src))?.entries.get(src_key).cloned();
+    let dest_validation = ValidationFile::load(&validation_path(dest))?.entries.get(dest_key).cloned();
+    if existing.entries.get(dest_key) == Some(entry) && dest_validation == validation {
+        return Ok(Imported::Unchanged);
+    }
+    update_locked(dest, |map| {
+        map.insert(dest_key.to_string(), entry_value(entry));
+        Ok(())
+    })?;
+    if let Some(v) = validation {
+        update_locked(&validation_path(dest), |map| {
+            map.insert(dest_key.to_string(), v);
+            map.sort_keys();
+            Ok(())
+        })?;
+    }
+    Ok(Imported::Written)
+}

@@ -20,6 +20,7 @@ mod session;
 pub mod transform;
 
 pub use file::{
+    import_entry, Imported,
     raw_path, validation_path, write_entry, write_raw_entry, write_validation, Durations, Entry,
     SnapshotFile, ValidationFile, ValidationStatus,
 };

@@ -65,6 +65,7 @@ impl<W: Write + Send> Human<W> {
             Verdict::Passed => ("PASS", "32"),
             Verdict::Failed => ("FAIL", "31;1"),
             Verdict::Skipped(_) => ("SKIP", "33"),
+            Verdict::KnownGap(_) => ("GAP", "35"),
         };
         let word = self.paint(code, &format!("{word:>5}"));
         let mut note = match &r.snapshot {
@@ -76,8 +77,10 @@ impl<W: Write + Send> Human<W> {
             }
             _ => String::new(),
         };
-        if let Verdict::Skipped(reason) = &r.verdict {
-            note = format!(" ({reason})");
+        match &r.verdict {
+            Verdict::Skipped(reason) => note = format!(" ({reason})"),
+            Verdict::KnownGap(reason) => note = format!(" (known gap: {reason})"),
+            _ => {}
         }
         writeln!(
             self.out,
@@ -198,6 +201,9 @@ impl<W: Write + Send> Reporter for Human<W> {
                 ];
                 if summary.skipped > 0 {
                     parts.push(format!("{} skipped", summary.skipped));
+                }
+                if summary.known_gaps > 0 {
+                    parts.push(format!("{} known gaps", summary.known_gaps));
                 }
                 if summary.not_run > 0 {
                     parts.push(format!("{} not run", summary.not_run));

@@ -33,6 +33,7 @@ fn scenario(r: &ScenarioResult) -> Value {
         Verdict::Passed => ("passed", None),
         Verdict::Failed => ("failed", None),
         Verdict::Skipped(why) => ("skipped", Some(why.clone())),
+        Verdict::KnownGap(why) => ("known_gap", Some(why.clone())),
     };
     let snapshot = match r.snapshot {
         SnapshotStatus::None => json!(null),

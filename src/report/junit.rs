@@ -29,7 +29,7 @@ pub fn render(results: &[ScenarioResult], total_secs: f64) -> String {
         .count();
     let skipped = results
         .iter()
-        .filter(|r| matches!(r.verdict, Verdict::Skipped(_)))
+        .filter(|r| matches!(r.verdict, Verdict::Skipped(_) | Verdict::KnownGap(_)))
         .count();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.push_str(&format!(
@@ -51,7 +51,7 @@ pub fn render(results: &[ScenarioResult], total_secs: f64) -> String {
             .count();
         let s = cases
             .iter()
-            .filter(|r| matches!(r.verdict, Verdict::Skipped(_)))
+            .filter(|r| matches!(r.verdict, Verdict::Skipped(_) | Verdict::KnownGap(_)))
             .count();
         let t: f64 = cases.iter().map(|r| r.duration.as_secs_f64()).sum();
         x.push_str(&format!(
@@ -70,6 +70,11 @@ pub fn render(results: &[ScenarioResult], total_secs: f64) -> String {
                 Verdict::Passed => x.push_str("/>\n"),
                 Verdict::Skipped(reason) => x.push_str(&format!(
                     ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    escape(reason)
+                )),
+                // JUnit has no expected-failure state; a known gap is a skip with its reason.
+                Verdict::KnownGap(reason) => x.push_str(&format!(
+                    ">\n      <skipped message=\"known gap: {}\"/>\n    </testcase>\n",
                     escape(reason)
                 )),
                 Verdict::Failed => {

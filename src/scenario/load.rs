@@ -375,7 +375,7 @@ impl Compiler<'_> {
                         .collect();
                     format!("{base_id}[{}]", parts.join("-"))
                 };
-                let snapshot = self.snapshot_location(&s, &id, ptr);
+                let snapshot = self.snapshot_location(&s, &id);
                 Scenario {
                     id,
                     name: s.name.clone(),
@@ -383,6 +383,7 @@ impl Compiler<'_> {
                     pos,
                     tags: s.tags.clone(),
                     skip_reason: s.skip_reason.clone(),
+                    known_gap: s.known_gap.clone(),
                     matrix_vars: combo,
                     vars: s.vars.clone(),
                     transformers: s.transformers.clone(),
@@ -395,7 +396,7 @@ impl Compiler<'_> {
             .collect()
     }
 
-    fn snapshot_location(&mut self, s: &ScenarioDoc, id: &str, ptr: &str) -> SnapshotLocation {
+    fn snapshot_location(&self, s: &ScenarioDoc, id: &str) -> SnapshotLocation {
         let key = s
             .snapshot
             .as_ref()
@@ -403,19 +404,12 @@ impl Compiler<'_> {
             .unwrap_or_else(|| id.to_string());
         let file = match s.snapshot.as_ref().and_then(|r| r.file.as_deref()) {
             Some(f) => match f.strip_prefix("recordings:") {
+                // The recording a scenario mirrors is the expected side on demand
+                // (`--recordings DIR`); otherwise the scenario's own snapshot is, which
+                // `paritytest import` fills from the recordings.
                 Some(rel) => match &self.opts.recordings {
                     Some(root) => root.join(rel.trim_start_matches('/')),
-                    None => {
-                        self.diags.push(
-                            self.doc
-                                .diag(
-                                    &format!("{ptr}/snapshot/file"),
-                                    "`recordings:` needs a recordings root",
-                                )
-                                .hint("pass --recordings DIR"),
-                        );
-                        PathBuf::new()
-                    }
+                    None => default_snapshot_file(&self.doc.path),
                 },
                 None => self.doc.dir().join(f),
             },

@@ -26,6 +26,8 @@ pub struct Scenario {
     pub pos: Pos,
     pub tags: Vec<String>,
     pub skip_reason: Option<String>,
+    /// See `ScenarioDoc::known_gap`.
+    pub known_gap: Option<String>,
     /// Matrix values first, then `vars` (templates, rendered at run time in order).
     pub matrix_vars: IndexMap<String, Value>,
     pub vars: IndexMap<String, Value>,

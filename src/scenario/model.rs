@@ -45,6 +45,12 @@ pub struct ScenarioDoc {
     /// Set to a reason to skip this scenario everywhere.
     #[serde(default)]
     pub skip_reason: Option<String>,
+    /// A known deviation of the target from AWS, with its reason. Against the emulator or an
+    /// endpoint the scenario still runs: a failure is reported as a known gap and does not fail
+    /// the run, and a pass fails the run until the marker is removed (strict, like pytest's
+    /// `xfail(strict=True)`). Ignored against AWS.
+    #[serde(default)]
+    pub known_gap: Option<String>,
     /// Variables for templates, rendered in order (a variable may use the ones before it).
     #[serde(default)]
     pub vars: IndexMap<String, Value>,
