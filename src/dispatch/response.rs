@@ -86,11 +86,12 @@ impl Call<'_> {
                     message: f.detail,
                 })
             }
+            // Input problems are caught by validation first; what remains here is the setup
+            // (credentials, endpoint resolution, signing), not the scenario's input.
             FailureKind::Construction => {
-                return Err(DispatchError::Validation {
+                return Err(DispatchError::Transport {
                     operation: self.qualified(),
-                    path: "input".into(),
-                    message: format!("the SDK could not build the request: {}", f.detail),
+                    message: format!("the SDK could not prepare the request: {}", f.detail),
                 })
             }
             FailureKind::Response => return Err(self.unparseable(status, f.detail, &raw)),

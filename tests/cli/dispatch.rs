@@ -250,6 +250,31 @@ async fn unreachable_target_is_a_transport_error() {
     assert!(e.to_string().contains("sts.GetCallerIdentity"), "{e}");
 }
 
+#[tokio::test]
+async fn missing_credentials_are_a_transport_error() {
+    let server = CannedServer::start().await;
+    let sdk = aws_types::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new("us-east-1"))
+        .endpoint_url(&server.url)
+        .http_client(dispatch::lite_http_client())
+        .build();
+    let e = dispatch::call(
+        &Clients::new(&sdk),
+        "sts",
+        "GetCallerIdentity",
+        &Value::Null,
+    )
+    .await
+    .expect_err("no credentials to sign with");
+    assert_eq!(kind(&e), "Transport", "{e}");
+    assert!(e.to_string().contains("no identity resolver"), "{e}");
+    assert!(
+        server.take_requests().is_empty(),
+        "nothing may be sent unsigned"
+    );
+}
+
 #[test]
 fn call_can_run_on_a_spawned_task() {
     fn spawnable<T: Send + 'static>(_: &T) {}
