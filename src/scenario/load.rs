@@ -17,6 +17,7 @@ use super::{
     WaitStep,
 };
 use crate::diagnostic::{did_you_mean, Diagnostic, Pos};
+use crate::scenario::model::KnownGapDoc;
 use crate::template::{helper, Templates};
 
 #[derive(Debug, Clone, Default)]
@@ -359,13 +360,38 @@ impl Compiler<'_> {
             );
             return Vec::new();
         }
+        if let Some(KnownGapDoc::PerMatrixValue(map)) = &s.known_gap {
+            let all: Vec<String> = combos
+                .iter()
+                .map(|c| {
+                    c.values()
+                        .map(|v| match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("-")
+                })
+                .collect();
+            for key in map.keys().filter(|k| !all.contains(k)) {
+                let mut d = self
+                    .doc
+                    .diag(
+                        &format!("{ptr}/known_gap/{}", escape_token(key)),
+                        format!("known_gap names {key:?}, which is not a matrix value of this scenario"),
+                    )
+                    .expected(format!("one of {}", all.join(", ")));
+                if let Some(m) = did_you_mean(key, all.iter().map(String::as_str)) {
+                    d = d.hint(format!("did you mean {m}?"));
+                }
+                self.diags.push(d);
+            }
+        }
         let pos = self.doc.located.pos(ptr);
         combos
             .into_iter()
             .map(|combo| {
-                let id = if combo.is_empty() {
-                    base_id.clone()
-                } else {
+                let values = (!combo.is_empty()).then(|| {
                     let parts: Vec<String> = combo
                         .values()
                         .map(|v| match v {
@@ -373,8 +399,17 @@ impl Compiler<'_> {
                             other => other.to_string(),
                         })
                         .collect();
-                    format!("{base_id}[{}]", parts.join("-"))
+                    parts.join("-")
+                });
+                let id = match &values {
+                    None => base_id.clone(),
+                    Some(v) => format!("{base_id}[{v}]"),
                 };
+                let known_gap = s
+                    .known_gap
+                    .as_ref()
+                    .and_then(|g| g.reason_for(values.as_deref()))
+                    .cloned();
                 let snapshot = self.snapshot_location(&s, &id);
                 Scenario {
                     id,
@@ -383,7 +418,7 @@ impl Compiler<'_> {
                     pos,
                     tags: s.tags.clone(),
                     skip_reason: s.skip_reason.clone(),
-                    known_gap: s.known_gap.clone(),
+                    known_gap,
                     matrix_vars: combo,
                     vars: s.vars.clone(),
                     transformers: s.transformers.clone(),

@@ -48,9 +48,10 @@ pub struct ScenarioDoc {
     /// A known deviation of the target from AWS, with its reason. Against the emulator or an
     /// endpoint the scenario still runs: a failure is reported as a known gap and does not fail
     /// the run, and a pass fails the run until the marker is removed (strict, like pytest's
-    /// `xfail(strict=True)`). Ignored against AWS.
+    /// `xfail(strict=True)`). Ignored against AWS. A map names matrix values instead:
+    /// `{python3.8: reason}` marks only `name[python3.8]`.
     #[serde(default)]
-    pub known_gap: Option<String>,
+    pub known_gap: Option<KnownGapDoc>,
     /// Variables for templates, rendered in order (a variable may use the ones before it).
     #[serde(default)]
     pub vars: IndexMap<String, Value>,
@@ -79,6 +80,25 @@ pub struct ScenarioDoc {
     pub groups: IndexMap<String, GroupDoc>,
     /// The steps, run in order.
     pub steps: Vec<StepDoc>,
+}
+
+/// `known_gap:` for the whole scenario, or per matrix value (the text between the brackets of
+/// the id, e.g. `python3.12` or `python-Event`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum KnownGapDoc {
+    All(String),
+    PerMatrixValue(IndexMap<String, String>),
+}
+
+impl KnownGapDoc {
+    /// The reason that applies to the expansion whose matrix part is `values` (None: no matrix).
+    pub fn reason_for(&self, values: Option<&str>) -> Option<&String> {
+        match self {
+            KnownGapDoc::All(reason) => Some(reason),
+            KnownGapDoc::PerMatrixValue(map) => values.and_then(|v| map.get(v)),
+        }
+    }
 }
 
 /// Where a scenario's snapshot lives.

@@ -589,3 +589,45 @@ steps:
     let r = pt(p.path(), &["run", "g"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// `known_gap` is a strict expected failure: a failing scenario is a known gap (exit 0), a
+/// passing one fails the run until its marker is removed; a map marks single matrix values.
+#[test]
+fn known_gaps_are_strict_expected_failures() {
+    const GAPS: &str = r#"
+scenarios:
+  - name: gap still open
+    known_gap: the emulator answers 200 here
+    steps:
+      - call: iam.GetUser
+        input: {UserName: "missing-{{ short_uid() }}"}
+  - name: per value
+    matrix: {path: [/a/, /b/]}
+    known_gap: {/b/: path /b/ differs}
+    steps:
+      - set: {p: "{{ path }}"}
+      - assert:
+          - value: "{{ p }}"
+            equals: /a/
+"#;
+    let dir = project(&[("scenarios/gaps.yaml", GAPS)]);
+    let out = pt(dir.path(), &["run", "scenarios"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("GAP") && out.stdout.contains("known gap: the emulator answers 200 here"), "{out:?}");
+    assert!(out.stdout.contains("per value[/a/]") && out.stdout.contains("known gap: path /b/ differs"), "{out:?}");
+    assert!(out.stdout.contains("1 passed, 0 failed, 2 known gaps"), "{out:?}");
+
+    // Once the gap is closed the marker must go: a pass fails the run.
+    let closed = GAPS.replace("known_gap: {/b/: path /b/ differs}", "known_gap: {/a/: fixed long ago}");
+    let dir = project(&[("scenarios/gaps.yaml", &closed)]);
+    let out = pt(dir.path(), &["run", "scenarios"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.contains("passes now, but is marked known_gap (fixed long ago): remove the marker"), "{out:?}");
+
+    // A matrix value that does not exist is a diagnostic, not a silently ignored marker.
+    let typo = GAPS.replace("known_gap: {/b/: path /b/ differs}", "known_gap: {/c/: typo}");
+    let dir = project(&[("scenarios/gaps.yaml", &typo)]);
+    let out = pt(dir.path(), &["check", "scenarios"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("known_gap names \"/c/\", which is not a matrix value"), "{out:?}");
+}
