@@ -456,9 +456,11 @@ async fn nested_outputs_survive_the_xml_round_trip() {
     assert_eq!(results[0].eval_decision().as_str(), "allowed");
     let matched = &results[0].matched_statements()[0];
     assert_eq!(matched.source_policy_id(), Some("put"));
+    // The column just past the statement's `{` (at column 41), as the AWS recordings of
+    // SimulatePrincipalPolicy report statement positions.
     assert_eq!(
         matched.start_position().map(|p| (p.line(), p.column())),
-        Some((1, 41))
+        Some((1, 42))
     );
     assert_eq!(results[1].eval_decision().as_str(), "implicitDeny");
     assert_eq!(results[1].resource_specific_results().len(), 1);
