@@ -1163,7 +1163,7 @@ mod tests {
         };
         let alphabet = ['a', 'b', 'c', '"'];
         for _ in 0..3000 {
-            let mut word = |max: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
+            let word = |max: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
                 let len = 1 + next(max);
                 (0..len).map(|_| alphabet[next(4) as usize]).collect()
             };
