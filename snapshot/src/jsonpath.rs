@@ -276,7 +276,8 @@ fn descend<'v>(
 ) {
     match node {
         Value::Object(map) => {
-            if let Some(child) = map.get(name) {
+            // A scan of the few keys costs less than hashing `name` for every object.
+            if let Some((_, child)) = map.iter().find(|(k, _)| *k == name) {
                 out.push((owned(prefix, stack, Step::Key(name.to_string())), child));
             }
             for (k, child) in map {

@@ -4,6 +4,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::file::Entry;
+use crate::replace::Replacer;
 use crate::report::{self, VerifyReport};
 use crate::transform::{
     fixture_defaults, Context, Prioritized, TextReplacer, TimestampSet, Transformer,
@@ -142,22 +143,18 @@ impl Session {
         Ok(Transformed { tree, ctx })
     }
 
-    /// Dumps each match key's value, applies the text replacements in order, parses it back.
+    /// Applies the text replacements to each match key's value (see [`replace`]).
     fn replace(&self, t: Transformed) -> Result<IndexMap<String, Value>, SnapshotError> {
         let mut out = IndexMap::with_capacity(t.tree.len());
-        let replacer = TextReplacer::new(&t.ctx.replacements)?;
-        for (key, mut value) in t.tree {
-            datetime::render_all(&mut value, &datetime::python_str);
-            let mut text = pyjson::dumps_compact(&value);
-            replacer.apply(&mut text);
-            if self.options.redact_secrets {
-                redact::scrub_text(&mut text, &t.ctx.secrets);
-            }
-            let value = serde_json::from_str(&text).map_err(|e| {
-                SnapshotError::Transformer(format!(
-                    "match key {key:?}: the text replacements produced invalid JSON ({e})"
-                ))
-            })?;
+        let no_secrets = [];
+        let secrets = if self.options.redact_secrets {
+            &t.ctx.secrets[..]
+        } else {
+            &no_secrets
+        };
+        let replacer = Replacer::new(TextReplacer::new(&t.ctx.replacements)?, secrets);
+        for (key, value) in t.tree {
+            let value = replacer.replace(&key, value)?;
             out.insert(key, value);
         }
         Ok(out)
