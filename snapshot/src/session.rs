@@ -1,5 +1,7 @@
 //! The snapshot state of one scenario run: `match` calls, then record or verify (§2, §3, §5).
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
@@ -146,18 +148,24 @@ impl Session {
     /// Applies the text replacements to each match key's value (see [`replace`]).
     fn replace(&self, t: Transformed) -> Result<IndexMap<String, Value>, SnapshotError> {
         let mut out = IndexMap::with_capacity(t.tree.len());
-        let no_secrets = [];
-        let secrets = if self.options.redact_secrets {
-            &t.ctx.secrets[..]
-        } else {
-            &no_secrets
-        };
-        let replacer = Replacer::new(TextReplacer::new(&t.ctx.replacements)?, secrets);
+        let replacer = self.replacer(&t.ctx)?;
         for (key, value) in t.tree {
             let value = replacer.replace(&key, value)?;
             out.insert(key, value);
         }
         Ok(out)
+    }
+
+    fn replacer<'a>(&self, ctx: &'a Context) -> Result<Replacer<'a>, SnapshotError> {
+        let secrets: &[(String, String)] = if self.options.redact_secrets {
+            &ctx.secrets
+        } else {
+            &[]
+        };
+        Ok(Replacer::new(
+            TextReplacer::new(&ctx.replacements)?,
+            secrets,
+        ))
     }
 
     /// Transformed content to record (skip paths are never applied when recording).
@@ -168,6 +176,37 @@ impl Session {
     /// Compares the keys matched in this run with `recorded`, after removing `skip_paths` from
     /// both sides (observed: after the transformers, before the text replacements).
     pub fn verify(
+        &self,
+        recorded: &Entry,
+        skip_paths: &[String],
+    ) -> Result<VerifyReport, SnapshotError> {
+        if !skip_paths.iter().all(|p| jsonpath::is_structural(p)) {
+            return self.verify_whole(recorded, skip_paths);
+        }
+        // Structural skip paths select inside each match key's value alone, so each key is
+        // skipped, replaced and compared on its own, while its data is still in cache.
+        let t = self.transform()?;
+        let replacer = self.replacer(&t.ctx)?;
+        let mut report = VerifyReport::default();
+        for (key, value) in t.tree {
+            // A skip path may drop the match key itself: then it is not compared.
+            let Some((key, value)) = without(skip_paths, key, value)? else {
+                continue;
+            };
+            let actual = replacer.replace(&key, value)?;
+            let expected = match recorded.recorded_content.get(&key) {
+                Some(v) if skip_paths.is_empty() => Some(Cow::Borrowed(v)),
+                Some(v) => without(skip_paths, key.clone(), v.clone())?.map(|(_, v)| Cow::Owned(v)),
+                None => None,
+            };
+            let failure = report::compare_key(&key, &actual, expected.as_deref());
+            report.failures.extend(failure);
+        }
+        Ok(report)
+    }
+
+    /// [`Session::verify`] for any skip path, on the whole state.
+    fn verify_whole(
         &self,
         recorded: &Entry,
         skip_paths: &[String],
@@ -191,6 +230,25 @@ impl Session {
         let recorded_map = into_index_map(recorded_tree);
         Ok(report::compare(&observed, &recorded_map))
     }
+}
+
+/// `value` without what `skip_paths` select in `{key: value}`; `None` when they select the key.
+fn without(
+    skip_paths: &[String],
+    key: String,
+    value: Value,
+) -> Result<Option<(String, Value)>, SnapshotError> {
+    if skip_paths.is_empty() {
+        return Ok(Some((key, value)));
+    }
+    let mut tree = Map::with_capacity(1);
+    tree.insert(key, value);
+    let mut tree = Value::Object(tree);
+    jsonpath::remove_all(&mut tree, skip_paths)?;
+    let Value::Object(tree) = tree else {
+        unreachable!("an object stays an object")
+    };
+    Ok(tree.into_iter().next())
 }
 
 fn into_index_map(value: Value) -> IndexMap<String, Value> {
@@ -241,5 +299,113 @@ fn pre_parse(value: &mut Value) {
             .filter(|v| v.is_object())
             .for_each(pre_parse),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// xorshift: deterministic, no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.next(items.len() as u64) as usize]
+        }
+    }
+
+    fn random_value(rng: &mut Rng, depth: u32) -> Value {
+        let leaves = ["x", "y", "arn:aws:s3:::b/x", "1"];
+        match rng.next(if depth > 2 { 2 } else { 5 }) {
+            0 => Value::String(rng.pick(&leaves).into()),
+            1 => json!(rng.next(3)),
+            2 => Value::Array(
+                (0..rng.next(4))
+                    .map(|_| random_value(rng, depth + 1))
+                    .collect(),
+            ),
+            _ => {
+                let mut map = Map::new();
+                for _ in 0..rng.next(4) {
+                    let k = rng.pick(&["a", "b", "Tags", "index", "k1"]);
+                    map.insert(k.into(), random_value(rng, depth + 1));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    fn session(values: &[Value]) -> Session {
+        let specs = serde_json::from_value(json!([{"key_value": {"key": "a"}}])).unwrap();
+        let mut s = Session::new(specs, SessionOptions::default()).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            s.match_value(&format!("k{i}"), v.clone(), &[]).unwrap();
+        }
+        s
+    }
+
+    /// Verifying per match key (structural skip paths) gives the whole-state result.
+    #[test]
+    fn per_key_verify_equals_whole_state_verify() {
+        let mut rng = Rng(0xD1B54A32D192ED03);
+        let paths = [
+            "$..a",
+            "$.k1",
+            "$..Tags.index",
+            "$.*",
+            "$..b[0]",
+            "$..b[*].a",
+            "$.k0.a",
+            "$..[0]",
+            "$..Tags[1]",
+        ];
+        let mut per_key_taken = 0;
+        for _ in 0..1500 {
+            let values: Vec<Value> = (0..1 + rng.next(3))
+                .map(|_| random_value(&mut rng, 0))
+                .collect();
+            let mut changed = values.clone();
+            if rng.next(2) == 0 {
+                let i = rng.next(changed.len() as u64) as usize;
+                changed[i] = random_value(&mut rng, 0);
+            }
+            let Ok(content) = session(&changed).recorded_content() else {
+                continue;
+            };
+            let entry = Entry {
+                recorded_date: String::new(),
+                recorded_content: content,
+            };
+            let skip: Vec<String> = (0..rng.next(3))
+                .map(|_| rng.pick(&paths).to_string())
+                .collect();
+            per_key_taken += skip.iter().all(|p| jsonpath::is_structural(p)) as usize;
+            let s = session(&values);
+            let summary = |r: Result<VerifyReport, SnapshotError>| {
+                r.map(|r| {
+                    r.failures
+                        .into_iter()
+                        .map(|f| (f.key, f.differences, f.missing_from_recording, f.lines))
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| e.to_string())
+            };
+            assert_eq!(
+                summary(s.verify(&entry, &skip)),
+                summary(s.verify_whole(&entry, &skip)),
+                "values {values:?}, recorded {changed:?}, skip {skip:?}"
+            );
+        }
+        assert!(
+            per_key_taken > 500,
+            "per-key route taken {per_key_taken} times"
+        );
     }
 }
