@@ -132,8 +132,7 @@ impl Session {
     /// Pre-parse, then every transformer in priority order; text replacements are only
     /// registered.
     fn transform(&self) -> Result<Transformed, SnapshotError> {
-        let mut tree = Value::Object(self.state.clone());
-        pre_parse(&mut tree);
+        let mut tree = Value::Object(pre_parsed(&self.state));
         let mut ctx = Context::default();
         ctx.secrets = self.secrets.clone();
         for (_, transformer) in &self.transformers {
@@ -277,28 +276,30 @@ fn normalise(value: &mut Value) {
     }
 }
 
-/// §3.1: strings in dict values (and in dicts inside lists) that start with `{` and parse as
-/// JSON are replaced by the parsed value, which is not walked again.
-fn pre_parse(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for v in map.values_mut() {
-                if let Value::String(s) = v {
-                    if s.starts_with('{') {
-                        if let Ok(parsed) = serde_json::from_str::<Value>(s) {
-                            *v = parsed;
-                        }
-                    }
-                } else {
-                    pre_parse(v);
+/// §3.1: a copy of the state where strings in dict values (and in dicts inside lists) that
+/// start with `{` and parse as JSON are replaced by the parsed value, which is not walked
+/// again. Copying and pre-parsing in one walk saves a walk over the whole state.
+fn pre_parsed(map: &Map<String, Value>) -> Map<String, Value> {
+    map.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) if s.starts_with('{') => {
+                    serde_json::from_str::<Value>(s).unwrap_or_else(|_| v.clone())
                 }
-            }
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .filter(|v| v.is_object())
-            .for_each(pre_parse),
-        _ => {}
+                Value::Object(inner) => Value::Object(pre_parsed(inner)),
+                Value::Array(items) => Value::Array(items.iter().map(pre_parsed_item).collect()),
+                other => other.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+fn pre_parsed_item(item: &Value) -> Value {
+    match item {
+        Value::Object(map) => Value::Object(pre_parsed(map)),
+        // Lists in lists are not walked; their dicts are copied as they are.
+        other => other.clone(),
     }
 }
 
