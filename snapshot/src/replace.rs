@@ -80,14 +80,16 @@ impl<'a> Replacer<'a> {
 /// valid when [`Replacer::is_token_local`].
 fn token_local(r: &Replacer<'_>, value: &mut Value) -> bool {
     // First, read-only: everything that can send the key to the exact route.
-    let mut skeleton = String::new();
+    let mut skeleton = String::with_capacity(512);
     if !check(r, value, &mut skeleton) {
         return false;
     }
-    let mut unchanged = skeleton.clone();
-    r.apply(&mut unchanged);
-    if unchanged != skeleton {
-        return false;
+    if r.may_change(&skeleton) {
+        let mut replaced = skeleton.clone();
+        r.apply(&mut replaced);
+        if replaced != skeleton {
+            return false;
+        }
     }
     rewrite(r, value);
     true
