@@ -18,7 +18,12 @@ pub fn encode(dt: OffsetDateTime) -> Value {
 
 /// The datetime carried by an in-tree value, if it is one.
 pub fn decode(value: &Value) -> Option<OffsetDateTime> {
-    let nanos: i128 = value.as_str()?.strip_prefix(PREFIX)?.parse().ok()?;
+    decode_str(value.as_str()?)
+}
+
+/// [`decode`] for a string.
+pub fn decode_str(s: &str) -> Option<OffsetDateTime> {
+    let nanos: i128 = s.strip_prefix(PREFIX)?.parse().ok()?;
     OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }
 

@@ -146,6 +146,13 @@ pub fn find(value: &Value, path: &str) -> Result<Vec<Vec<Step>>, SnapshotError> 
     found.iter().map(|p| parse_normalized(p, path)).collect()
 }
 
+/// Whether `path` only selects by names, indices and `*` (no filters, slices, negative
+/// indices): then what it selects below a node depends on that node's subtree alone, so it
+/// can be evaluated on each match key's value separately (`{key: value}`).
+pub fn is_structural(path: &str) -> bool {
+    translate(path).is_ok_and(|rfc| simple_segments(&rfc).is_some())
+}
+
 /// A segment of the common path shapes (`$..Code.Location`, `$.key.Field`, `$..Tags[*]`).
 #[derive(Debug)]
 enum Simple {
@@ -276,7 +283,8 @@ fn descend<'v>(
 ) {
     match node {
         Value::Object(map) => {
-            if let Some(child) = map.get(name) {
+            // A scan of the few keys costs less than hashing `name` for every object.
+            if let Some((_, child)) = map.iter().find(|(k, _)| *k == name) {
                 out.push((owned(prefix, stack, Step::Key(name.to_string())), child));
             }
             for (k, child) in map {

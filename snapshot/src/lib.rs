@@ -15,6 +15,7 @@ pub mod file;
 pub mod jsonpath;
 pub mod pyjson;
 pub mod redact;
+mod replace;
 mod report;
 mod session;
 pub mod transform;

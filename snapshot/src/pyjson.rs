@@ -61,7 +61,8 @@ fn newline(out: &mut String, depth: usize) {
     }
 }
 
-fn write_compact(out: &mut String, value: &Value) {
+/// [`dumps_compact`] appended to `out`.
+pub fn write_compact(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),

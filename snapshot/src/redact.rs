@@ -76,11 +76,31 @@ pub fn scrub(value: &mut Value) {
 /// or non-ASCII character escapes reference replacement, which works on the escaped text).
 pub fn scrub_text(text: &mut String, secrets: &[(String, String)]) {
     for (key, secret) in secrets {
-        let mut escaped = String::new();
-        crate::pyjson::write_str(&mut escaped, secret);
-        let inner = &escaped[1..escaped.len() - 1];
-        if inner.len() >= 4 && text.contains(inner) {
+        let escaped = escaped_secret(secret);
+        if let Some(inner) = escaped.as_deref().filter(|i| text.contains(i)) {
             *text = text.replace(inner, &format!("<{}:redacted>", kebab(key)));
         }
     }
+}
+
+/// The text [`scrub_text`] looks for: the secret as a JSON string holds it, if long enough.
+fn escaped_secret(secret: &str) -> Option<String> {
+    let mut escaped = String::new();
+    crate::pyjson::write_str(&mut escaped, secret);
+    let inner = &escaped[1..escaped.len() - 1];
+    (inner.len() >= 4).then(|| inner.to_string())
+}
+
+/// Whether [`scrub_text`] may change `text`.
+pub(crate) fn may_scrub(text: &str, secrets: &[(String, String)]) -> bool {
+    secrets
+        .iter()
+        .any(|(_, s)| escaped_secret(s).is_some_and(|i| text.contains(&i)))
+}
+
+/// Whether no secret [`scrub_text`] looks for holds `"` or `\` (see `replace`).
+pub(crate) fn scrub_is_token_local(secrets: &[(String, String)]) -> bool {
+    secrets
+        .iter()
+        .all(|(_, s)| escaped_secret(s).is_none_or(|i| !i.contains('"') && !i.contains('\\')))
 }

@@ -211,50 +211,60 @@ pub(crate) fn compare(
 ) -> VerifyReport {
     let mut report = VerifyReport::default();
     for (key, actual) in observed {
-        let Some(expected) = recorded.get(key) else {
-            report.failures.push(KeyFailure {
-                key: key.clone(),
-                lines: vec![format!("match key {key:?} has no recorded value")],
-                differences: Vec::new(),
-                unified_diff: None,
-                missing_from_recording: true,
-            });
-            continue;
-        };
-        let mut differences = Vec::new();
-        diff_values("", expected, actual, &mut differences);
-        if differences.is_empty() {
-            continue;
-        }
-        let unified_diff = (differences.len() >= DIFF_THRESHOLD).then(|| {
-            let exp = pyjson::dumps_pretty(expected) + "\n";
-            let act = pyjson::dumps_pretty(actual) + "\n";
-            similar::TextDiff::from_lines(&exp, &act)
-                .unified_diff()
-                .context_radius(3)
-                .header("recorded", "observed")
-                .to_string()
-        });
-        let failure = KeyFailure {
-            key: key.clone(),
-            lines: Vec::new(),
-            differences,
-            unified_diff,
-            missing_from_recording: false,
-        };
-        let mut single = VerifyReport {
-            failures: vec![failure],
-        };
-        let lines = single
-            .render(false)
-            .lines()
-            .take_while(|l| !l.starts_with("Ignore list"))
-            .map(str::to_string)
-            .collect();
-        single.failures[0].lines = lines;
-        report.failures.push(single.failures.remove(0));
+        report
+            .failures
+            .extend(compare_key(key, actual, recorded.get(key)));
     }
     report
+}
+
+/// Compares one observed match key with its recording, if any.
+pub(crate) fn compare_key(
+    key: &str,
+    actual: &Value,
+    expected: Option<&Value>,
+) -> Option<KeyFailure> {
+    let Some(expected) = expected else {
+        return Some(KeyFailure {
+            key: key.to_string(),
+            lines: vec![format!("match key {key:?} has no recorded value")],
+            differences: Vec::new(),
+            unified_diff: None,
+            missing_from_recording: true,
+        });
+    };
+    let mut differences = Vec::new();
+    diff_values("", expected, actual, &mut differences);
+    if differences.is_empty() {
+        return None;
+    }
+    let unified_diff = (differences.len() >= DIFF_THRESHOLD).then(|| {
+        let exp = pyjson::dumps_pretty(expected) + "\n";
+        let act = pyjson::dumps_pretty(actual) + "\n";
+        similar::TextDiff::from_lines(&exp, &act)
+            .unified_diff()
+            .context_radius(3)
+            .header("recorded", "observed")
+            .to_string()
+    });
+    let failure = KeyFailure {
+        key: key.to_string(),
+        lines: Vec::new(),
+        differences,
+        unified_diff,
+        missing_from_recording: false,
+    };
+    let mut single = VerifyReport {
+        failures: vec![failure],
+    };
+    let lines = single
+        .render(false)
+        .lines()
+        .take_while(|l| !l.starts_with("Ignore list"))
+        .map(str::to_string)
+        .collect();
+    single.failures[0].lines = lines;
+    Some(single.failures.remove(0))
 }
 
 fn same(a: &Value, b: &Value) -> bool {

@@ -1,9 +1,12 @@
 //! The snapshot state of one scenario run: `match` calls, then record or verify (§2, §3, §5).
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::file::Entry;
+use crate::replace::Replacer;
 use crate::report::{self, VerifyReport};
 use crate::transform::{
     fixture_defaults, Context, Prioritized, TextReplacer, TimestampSet, Transformer,
@@ -129,8 +132,7 @@ impl Session {
     /// Pre-parse, then every transformer in priority order; text replacements are only
     /// registered.
     fn transform(&self) -> Result<Transformed, SnapshotError> {
-        let mut tree = Value::Object(self.state.clone());
-        pre_parse(&mut tree);
+        let mut tree = Value::Object(pre_parsed(&self.state));
         let mut ctx = Context::default();
         ctx.secrets = self.secrets.clone();
         for (_, transformer) in &self.transformers {
@@ -142,25 +144,27 @@ impl Session {
         Ok(Transformed { tree, ctx })
     }
 
-    /// Dumps each match key's value, applies the text replacements in order, parses it back.
+    /// Applies the text replacements to each match key's value (see [`replace`]).
     fn replace(&self, t: Transformed) -> Result<IndexMap<String, Value>, SnapshotError> {
         let mut out = IndexMap::with_capacity(t.tree.len());
-        let replacer = TextReplacer::new(&t.ctx.replacements)?;
-        for (key, mut value) in t.tree {
-            datetime::render_all(&mut value, &datetime::python_str);
-            let mut text = pyjson::dumps_compact(&value);
-            replacer.apply(&mut text);
-            if self.options.redact_secrets {
-                redact::scrub_text(&mut text, &t.ctx.secrets);
-            }
-            let value = serde_json::from_str(&text).map_err(|e| {
-                SnapshotError::Transformer(format!(
-                    "match key {key:?}: the text replacements produced invalid JSON ({e})"
-                ))
-            })?;
+        let replacer = self.replacer(&t.ctx)?;
+        for (key, value) in t.tree {
+            let value = replacer.replace(&key, value)?;
             out.insert(key, value);
         }
         Ok(out)
+    }
+
+    fn replacer<'a>(&self, ctx: &'a Context) -> Result<Replacer<'a>, SnapshotError> {
+        let secrets: &[(String, String)] = if self.options.redact_secrets {
+            &ctx.secrets
+        } else {
+            &[]
+        };
+        Ok(Replacer::new(
+            TextReplacer::new(&ctx.replacements)?,
+            secrets,
+        ))
     }
 
     /// Transformed content to record (skip paths are never applied when recording).
@@ -171,6 +175,37 @@ impl Session {
     /// Compares the keys matched in this run with `recorded`, after removing `skip_paths` from
     /// both sides (observed: after the transformers, before the text replacements).
     pub fn verify(
+        &self,
+        recorded: &Entry,
+        skip_paths: &[String],
+    ) -> Result<VerifyReport, SnapshotError> {
+        if !skip_paths.iter().all(|p| jsonpath::is_structural(p)) {
+            return self.verify_whole(recorded, skip_paths);
+        }
+        // Structural skip paths select inside each match key's value alone, so each key is
+        // skipped, replaced and compared on its own, while its data is still in cache.
+        let t = self.transform()?;
+        let replacer = self.replacer(&t.ctx)?;
+        let mut report = VerifyReport::default();
+        for (key, value) in t.tree {
+            // A skip path may drop the match key itself: then it is not compared.
+            let Some((key, value)) = without(skip_paths, key, value)? else {
+                continue;
+            };
+            let actual = replacer.replace(&key, value)?;
+            let expected = match recorded.recorded_content.get(&key) {
+                Some(v) if skip_paths.is_empty() => Some(Cow::Borrowed(v)),
+                Some(v) => without(skip_paths, key.clone(), v.clone())?.map(|(_, v)| Cow::Owned(v)),
+                None => None,
+            };
+            let failure = report::compare_key(&key, &actual, expected.as_deref());
+            report.failures.extend(failure);
+        }
+        Ok(report)
+    }
+
+    /// [`Session::verify`] for any skip path, on the whole state.
+    fn verify_whole(
         &self,
         recorded: &Entry,
         skip_paths: &[String],
@@ -194,6 +229,25 @@ impl Session {
         let recorded_map = into_index_map(recorded_tree);
         Ok(report::compare(&observed, &recorded_map))
     }
+}
+
+/// `value` without what `skip_paths` select in `{key: value}`; `None` when they select the key.
+fn without(
+    skip_paths: &[String],
+    key: String,
+    value: Value,
+) -> Result<Option<(String, Value)>, SnapshotError> {
+    if skip_paths.is_empty() {
+        return Ok(Some((key, value)));
+    }
+    let mut tree = Map::with_capacity(1);
+    tree.insert(key, value);
+    let mut tree = Value::Object(tree);
+    jsonpath::remove_all(&mut tree, skip_paths)?;
+    let Value::Object(tree) = tree else {
+        unreachable!("an object stays an object")
+    };
+    Ok(tree.into_iter().next())
 }
 
 fn into_index_map(value: Value) -> IndexMap<String, Value> {
@@ -222,27 +276,137 @@ fn normalise(value: &mut Value) {
     }
 }
 
-/// §3.1: strings in dict values (and in dicts inside lists) that start with `{` and parse as
-/// JSON are replaced by the parsed value, which is not walked again.
-fn pre_parse(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for v in map.values_mut() {
-                if let Value::String(s) = v {
-                    if s.starts_with('{') {
-                        if let Ok(parsed) = serde_json::from_str::<Value>(s) {
-                            *v = parsed;
-                        }
-                    }
-                } else {
-                    pre_parse(v);
+/// §3.1: a copy of the state where strings in dict values (and in dicts inside lists) that
+/// start with `{` and parse as JSON are replaced by the parsed value, which is not walked
+/// again. Copying and pre-parsing in one walk saves a walk over the whole state.
+fn pre_parsed(map: &Map<String, Value>) -> Map<String, Value> {
+    map.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) if s.starts_with('{') => {
+                    serde_json::from_str::<Value>(s).unwrap_or_else(|_| v.clone())
                 }
+                Value::Object(inner) => Value::Object(pre_parsed(inner)),
+                Value::Array(items) => Value::Array(items.iter().map(pre_parsed_item).collect()),
+                other => other.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+fn pre_parsed_item(item: &Value) -> Value {
+    match item {
+        Value::Object(map) => Value::Object(pre_parsed(map)),
+        // Lists in lists are not walked; their dicts are copied as they are.
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// xorshift: deterministic, no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.next(items.len() as u64) as usize]
+        }
+    }
+
+    fn random_value(rng: &mut Rng, depth: u32) -> Value {
+        let leaves = ["x", "y", "arn:aws:s3:::b/x", "1"];
+        match rng.next(if depth > 2 { 2 } else { 5 }) {
+            0 => Value::String(rng.pick(&leaves).into()),
+            1 => json!(rng.next(3)),
+            2 => Value::Array(
+                (0..rng.next(4))
+                    .map(|_| random_value(rng, depth + 1))
+                    .collect(),
+            ),
+            _ => {
+                let mut map = Map::new();
+                for _ in 0..rng.next(4) {
+                    let k = rng.pick(&["a", "b", "Tags", "index", "k1"]);
+                    map.insert(k.into(), random_value(rng, depth + 1));
+                }
+                Value::Object(map)
             }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .filter(|v| v.is_object())
-            .for_each(pre_parse),
-        _ => {}
+    }
+
+    fn session(values: &[Value]) -> Session {
+        let specs = serde_json::from_value(json!([{"key_value": {"key": "a"}}])).unwrap();
+        let mut s = Session::new(specs, SessionOptions::default()).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            s.match_value(&format!("k{i}"), v.clone(), &[]).unwrap();
+        }
+        s
+    }
+
+    /// Verifying per match key (structural skip paths) gives the whole-state result.
+    #[test]
+    fn per_key_verify_equals_whole_state_verify() {
+        let mut rng = Rng(0xD1B54A32D192ED03);
+        let paths = [
+            "$..a",
+            "$.k1",
+            "$..Tags.index",
+            "$.*",
+            "$..b[0]",
+            "$..b[*].a",
+            "$.k0.a",
+            "$..[0]",
+            "$..Tags[1]",
+        ];
+        let mut per_key_taken = 0;
+        for _ in 0..1500 {
+            let values: Vec<Value> = (0..1 + rng.next(3))
+                .map(|_| random_value(&mut rng, 0))
+                .collect();
+            let mut changed = values.clone();
+            if rng.next(2) == 0 {
+                let i = rng.next(changed.len() as u64) as usize;
+                changed[i] = random_value(&mut rng, 0);
+            }
+            let Ok(content) = session(&changed).recorded_content() else {
+                continue;
+            };
+            let entry = Entry {
+                recorded_date: String::new(),
+                recorded_content: content,
+            };
+            let skip: Vec<String> = (0..rng.next(3))
+                .map(|_| rng.pick(&paths).to_string())
+                .collect();
+            per_key_taken += skip.iter().all(|p| jsonpath::is_structural(p)) as usize;
+            let s = session(&values);
+            let summary = |r: Result<VerifyReport, SnapshotError>| {
+                r.map(|r| {
+                    r.failures
+                        .into_iter()
+                        .map(|f| (f.key, f.differences, f.missing_from_recording, f.lines))
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| e.to_string())
+            };
+            assert_eq!(
+                summary(s.verify(&entry, &skip)),
+                summary(s.verify_whole(&entry, &skip)),
+                "values {values:?}, recorded {changed:?}, skip {skip:?}"
+            );
+        }
+        assert!(
+            per_key_taken > 500,
+            "per-key route taken {per_key_taken} times"
+        );
     }
 }

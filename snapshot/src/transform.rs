@@ -650,6 +650,32 @@ impl<'a> TextReplacer<'a> {
         }
     }
 
+    /// Whether some replacement may match in `text` (false means [`TextReplacer::apply`]
+    /// certainly leaves it unchanged).
+    pub(crate) fn may_match(&self, text: &str) -> bool {
+        self.automaton
+            .as_ref()
+            .is_some_and(|ac| ac.is_match(text.as_bytes()))
+            || self.regexes.iter().any(|&i| match &self.replacements[i] {
+                Replacement::Regex { regex, .. } => regex.is_match(text),
+                Replacement::Literal { .. } => false,
+            })
+    }
+
+    /// Whether no match can cross or create a JSON string delimiter, so that replacing in each
+    /// `"`-separated run of a text gives the whole text's result (see `replace`): no literal
+    /// or replacement holds `"`, `\` or a control character, and the only regex is the
+    /// built-in ISO 8601 one (no anchors, no `"`, never empty) with such a replacement.
+    pub(crate) fn is_token_local(&self) -> bool {
+        let safe = |s: &str| !s.bytes().any(|b| b == b'"' || b == b'\\' || b < b' ');
+        self.replacements.iter().all(|r| match r {
+            Replacement::Literal { from, to } => safe(from) && safe(to),
+            Replacement::Regex { regex, to } => {
+                regex.as_str() == ISO8601.as_str() && safe(to) && !to.contains('$')
+            }
+        })
+    }
+
     pub(crate) fn apply(&self, text: &mut String) {
         // The replacements still to try, in order: a superset of those that can match.
         let mut pending: BTreeSet<usize> = self.regexes.iter().copied().collect();
@@ -731,10 +757,11 @@ impl Context {
 
 /// LocalStack's key/value walk: dict entries in order; no descent into a matched value;
 /// descent into dict values and into the dict elements of lists (not lists inside lists).
-fn kv_walk(
-    value: &mut Value,
-    f: &mut dyn FnMut(&str, &mut Value) -> Result<bool, SnapshotError>,
-) -> Result<(), SnapshotError> {
+// Generic rather than `dyn`: the walks run over every node, and inlined tests are cheaper.
+fn kv_walk<F>(value: &mut Value, f: &mut F) -> Result<(), SnapshotError>
+where
+    F: FnMut(&str, &mut Value) -> Result<bool, SnapshotError>,
+{
     if let Value::Object(map) = value {
         for (k, v) in map.iter_mut() {
             if f(k, v)? {
@@ -778,6 +805,11 @@ static ISO8601: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .expect("static regex")
 });
+/// The regex of the legacy set's deferred ISO 8601 replacement.
+#[cfg(test)]
+pub(crate) fn iso8601_regex() -> Regex {
+    ISO8601.clone()
+}
 static ISO8601_ANCHORED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^(?:{})", ISO8601.as_str())).expect("static regex"));
 /// `k.lower().endswith("id")` without allocating.
@@ -978,8 +1010,11 @@ impl Transformer {
                 let timestamp_key = contains_ignore_ascii_case(k, "timestamp")
                     || k == "creationTime"
                     || k == "ingestionTime";
-                let iso = v.as_str().is_some_and(|s| ISO8601_ANCHORED.is_match(s));
-                if timestamp_key && !is_unset(v) && !iso {
+                // Only timestamp keys pay for the regex.
+                if timestamp_key
+                    && !is_unset(v)
+                    && !v.as_str().is_some_and(|s| ISO8601_ANCHORED.is_match(s))
+                {
                     *v = Value::String("timestamp".into());
                     return Ok(true);
                 }
@@ -1000,7 +1035,10 @@ impl Transformer {
 fn remove_key(value: &mut Value, key: &str) {
     match value {
         Value::Object(map) => {
-            map.shift_remove(key);
+            // A scan of the few keys costs less than hashing `key` for every object.
+            if map.keys().any(|k| k == key) {
+                map.shift_remove(key);
+            }
             map.values_mut().for_each(|v| remove_key(v, key));
         }
         Value::Array(items) => items.iter_mut().for_each(|v| remove_key(v, key)),
@@ -1163,7 +1201,7 @@ mod tests {
         };
         let alphabet = ['a', 'b', 'c', '"'];
         for _ in 0..3000 {
-            let mut word = |max: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
+            let word = |max: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
                 let len = 1 + next(max);
                 (0..len).map(|_| alphabet[next(4) as usize]).collect()
             };

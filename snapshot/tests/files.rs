@@ -225,3 +225,44 @@ fn write_entry_never_writes_a_raw_secret() {
         "a bare kebab name stays: {text}"
     );
 }
+
+/// Writer half of `concurrent_processes_lose_nothing`: does nothing unless started by it.
+#[test]
+fn child_process_writer() {
+    let (Some(path), Some(id)) = (
+        std::env::var_os("PARITYTEST_CHILD_FILE"),
+        std::env::var("PARITYTEST_CHILD_ID").ok(),
+    ) else {
+        return;
+    };
+    for i in 0..25 {
+        write_entry(
+            Path::new(&path),
+            &format!("{id}-{i}"),
+            &content(&[("k", json!(i))]),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn concurrent_processes_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.snapshot.json");
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..4)
+        .map(|p| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "child_process_writer", "--test-threads=1"])
+                .env("PARITYTEST_CHILD_FILE", &path)
+                .env("PARITYTEST_CHILD_ID", format!("p{p}"))
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(SnapshotFile::load(&path).unwrap().entries.len(), 100);
+}
