@@ -447,6 +447,7 @@ pub fn create(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
             lifecycle: Lifecycle::Creating,
             settle_at: Some(Instant::now() + SETTLE_DELAY),
             revision_id: new_revision(),
+            unpublished: true,
         };
         let mut function = Function {
             name: name.clone(),
@@ -466,7 +467,12 @@ pub fn create(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
         };
         let mut answer = function.latest.render();
         if input.bool("Publish") == Some(true) {
-            versions::publish_now(ctx, &mut function, input.str("Description"));
+            versions::publish_now(
+                ctx,
+                &mut function,
+                input.str("Description"),
+                Lifecycle::Active,
+            );
             // AWS answers the create itself with the number it is publishing.
             answer["Version"] = json!((function.next_version - 1).to_string());
         }
@@ -484,6 +490,21 @@ fn version_of<'a>(
     f.version(qualifier).ok_or_else(|| {
         errors::function_not_found(&qualified_arn(ctx, &f.name, qualifier.unwrap_or("$LATEST")))
     })
+}
+
+/// The configuration as answered for a qualifier: AWS names the function by the qualifier asked
+/// for (`:$LATEST`, `:alias`), not by the version it resolves to.
+fn render_qualified(
+    v: &FunctionVersion,
+    ctx: &RequestContext,
+    name: &str,
+    qualifier: Option<&str>,
+) -> Value {
+    let mut out = v.render();
+    if let Some(q) = qualifier {
+        out["FunctionArn"] = json!(qualified_arn(ctx, name, q));
+    }
+    out
 }
 
 fn not_found_for(ctx: &RequestContext, name: &str, qualifier: Option<&str>) -> AwsError {
@@ -512,7 +533,10 @@ pub fn get(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResul
                 "RepositoryType": "S3",
             }),
         );
-        out.insert("Configuration".into(), v.render());
+        out.insert(
+            "Configuration".into(),
+            render_qualified(v, ctx, &f.name, fref.qualifier.as_deref()),
+        );
         if !f.tags.is_empty() && fref.qualifier.is_none() {
             out.insert("Tags".into(), json!(f.tags));
         }
@@ -533,7 +557,8 @@ pub fn get_configuration(lambda: &Lambda, ctx: &RequestContext, input: &Input) -
             return Err(not_found_for(ctx, &fref.name, fref.qualifier.as_deref()));
         };
         f.settle(Instant::now());
-        Ok(version_of(f, ctx, fref.qualifier.as_deref())?.render())
+        let v = version_of(f, ctx, fref.qualifier.as_deref())?;
+        Ok(render_qualified(v, ctx, &f.name, fref.qualifier.as_deref()))
     })
 }
 
@@ -644,6 +669,7 @@ fn mark_updated(v: &mut FunctionVersion) {
     v.lifecycle = Lifecycle::Updating;
     v.settle_at = Some(Instant::now() + SETTLE_DELAY);
     v.revision_id = new_revision();
+    v.unpublished = true;
     v.config
         .insert("LastModified".into(), lambda_timestamp().into());
 }
@@ -690,12 +716,12 @@ pub fn update_code(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> Hand
         }
         v.code = bundle;
         mark_updated(v);
-        let mut answer = f.latest.render();
         if input.bool("Publish") == Some(true) {
-            let n = versions::publish_now(ctx, f, None);
-            answer["Version"] = json!(n.to_string());
+            // AWS answers for the version being published, still being created.
+            let n = versions::publish_now(ctx, f, None, Lifecycle::Creating);
+            return Ok(f.versions[&n].render());
         }
-        Ok(answer)
+        Ok(f.latest.render())
     })?;
     lambda
         .runtimes

@@ -60,6 +60,9 @@ pub struct FunctionVersion {
     pub lifecycle: Lifecycle,
     pub settle_at: Option<Instant>,
     pub revision_id: String,
+    /// $LATEST only: code or configuration changed since the last PublishVersion (AWS then
+    /// publishes a new version; otherwise it answers the newest one again).
+    pub unpublished: bool,
 }
 
 impl FunctionVersion {
@@ -185,6 +188,9 @@ pub struct Function {
 impl Function {
     pub fn settle(&mut self, now: Instant) {
         self.latest.settle(now);
+        for v in self.versions.values_mut() {
+            v.settle(now);
+        }
     }
 
     /// The version a qualifier names, resolving aliases to their primary version.

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::input::Input;
 use super::names::Violations;
-use super::state::RegionState;
+use super::state::{new_revision, RegionState};
 use super::{errors, Lambda};
 use crate::service::{AwsError, HandlerResult, RequestContext};
 
@@ -82,6 +82,17 @@ fn tags_of<'a>(
     }
 }
 
+/// Tags are part of a function's configuration on AWS: changing them gives $LATEST a new
+/// RevisionId (the recordings show it on GetFunction after Tag/UntagResource).
+fn bump_function_revision(st: &mut RegionState, arn: &str) {
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.get(5) == Some(&"function") {
+        if let Some(f) = parts.get(6).and_then(|id| st.functions.get_mut(*id)) {
+            f.latest.revision_id = new_revision();
+        }
+    }
+}
+
 pub fn tag(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResult {
     let arn = input.req_str("Resource")?;
     let new = input.obj("Tags").filter(|t| !t.is_empty()).ok_or_else(|| {
@@ -97,6 +108,7 @@ pub fn tag(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResul
             ));
         }
         tags.extend(new);
+        bump_function_revision(st, arn);
         Ok(json!({}))
     })
 }
@@ -113,6 +125,7 @@ pub fn untag(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRes
         for k in keys {
             tags.remove(&k);
         }
+        bump_function_revision(st, arn);
         Ok(json!({}))
     })
 }

@@ -3,27 +3,23 @@
 use serde_json::{json, Value};
 
 use super::input::Input;
-use super::state::{new_revision, Function, FunctionVersion, Lifecycle};
+use std::time::Instant;
+
+use super::state::{new_revision, Function, FunctionVersion, Lifecycle, SETTLE_DELAY};
 use super::{errors, function_ref, lookup, paginate, qualified_arn, Lambda};
 use crate::service::{HandlerResult, RequestContext};
 
-/// Members that differ between versions without being a change worth a new version.
-const VOLATILE: &[&str] = &["Version", "FunctionArn", "LastModified", "Description"];
-
-fn same_content(a: &FunctionVersion, b: &FunctionVersion) -> bool {
-    a.code.sha256 == b.code.sha256
-        && a.config
-            .iter()
-            .filter(|(k, _)| !VOLATILE.contains(&k.as_str()))
-            .all(|(k, v)| b.config.get(k) == Some(v))
-        && a.config.len() == b.config.len()
-}
-
 /// Publish $LATEST as the next version (or return the newest one when nothing changed, as AWS
-/// does); returns the version number.
-pub fn publish_now(ctx: &RequestContext, f: &mut Function, description: Option<&str>) -> u64 {
-    if let Some((n, last)) = f.versions.iter().next_back() {
-        if same_content(last, &f.latest) {
+/// does); returns the version number. `lifecycle` is the new version's state: a version
+/// published together with a code update is still being created, as on AWS.
+pub fn publish_now(
+    ctx: &RequestContext,
+    f: &mut Function,
+    description: Option<&str>,
+    lifecycle: Lifecycle,
+) -> u64 {
+    if !f.latest.unpublished {
+        if let Some(n) = f.versions.keys().next_back() {
             return *n;
         }
     }
@@ -43,11 +39,15 @@ pub fn publish_now(ctx: &RequestContext, f: &mut Function, description: Option<&
         FunctionVersion {
             config,
             code: f.latest.code.clone(),
-            lifecycle: Lifecycle::Active,
-            settle_at: None,
+            settle_at: (lifecycle != Lifecycle::Active).then(|| Instant::now() + SETTLE_DELAY),
+            lifecycle,
             revision_id: new_revision(),
+            unpublished: false,
         },
     );
+    // Publishing is a change to $LATEST too: AWS gives it a new RevisionId.
+    f.latest.revision_id = new_revision();
+    f.latest.unpublished = false;
     n
 }
 
@@ -74,7 +74,7 @@ pub fn publish(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerR
                 super::unqualified_arn(ctx, &f.name)
             )));
         }
-        let n = publish_now(ctx, f, input.str("Description"));
+        let n = publish_now(ctx, f, input.str("Description"), Lifecycle::Active);
         Ok(f.versions[&n].render())
     })
 }
