@@ -13,7 +13,7 @@ DURATION="${1:-10}"
 USERS=10000
 
 cargo build --release --quiet -p paritytest-emulator --example emulator_server
-BIN="$PWD/target/release/examples/emulator_server"
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/emulator_server"
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk (apt-get)..." >&2

@@ -11,7 +11,7 @@ scripts/setup-runtimes >/dev/null
 command -v wrk >/dev/null 2>&1 || { apt-get install -y -qq wrk >/dev/null 2>&1 || sudo apt-get install -y -qq wrk; }
 
 cargo build --release -q -p paritytest-emulator --example lambda_bench
-BIN=target/release/examples/lambda_bench
+BIN="${CARGO_TARGET_DIR:-target}/release/examples/lambda_bench"
 CORES=$(nproc)
 SERVER_CPU=0
 CLIENT_CPU=$(( CORES > 1 ? 1 : 0 ))
