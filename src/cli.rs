@@ -200,7 +200,10 @@ fn import(select: &SelectArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
-    let own = SelectArgs { recordings: None, ..select.clone() };
+    let own = SelectArgs {
+        recordings: None,
+        ..select.clone()
+    };
     let destinations = match load(&own) {
         Ok(s) => s,
         Err(e) => return e,
@@ -210,12 +213,20 @@ fn import(select: &SelectArgs) -> Exit {
         if src.snapshot.file == dest.snapshot.file {
             continue; // not a `recordings:` reference
         }
-        match paritytest_snapshot::import_entry(&src.snapshot.file, &src.snapshot.key, &dest.snapshot.file, &dest.snapshot.key) {
+        match paritytest_snapshot::import_entry(
+            &src.snapshot.file,
+            &src.snapshot.key,
+            &dest.snapshot.file,
+            &dest.snapshot.key,
+        ) {
             Ok(paritytest_snapshot::Imported::Written) => written += 1,
             Ok(paritytest_snapshot::Imported::Unchanged) => unchanged += 1,
-            Ok(paritytest_snapshot::Imported::Missing) => {
-                missing.push(format!("{} (no {:?} in {})", src.id, src.snapshot.key, src.snapshot.file.display()))
-            }
+            Ok(paritytest_snapshot::Imported::Missing) => missing.push(format!(
+                "{} (no {:?} in {})",
+                src.id,
+                src.snapshot.key,
+                src.snapshot.file.display()
+            )),
             Err(e) => {
                 eprintln!("error: {}: {e}", src.id);
                 return Exit::Infrastructure;

@@ -239,7 +239,10 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
         }
     }
     let known_gap = sc.known_gap.as_ref().filter(|_| !env.target.spec.is_aws());
-    if let (Some(reason), true) = (known_gap, result.failures.is_empty() && result.cleanup_failures.is_empty()) {
+    if let (Some(reason), true) = (
+        known_gap,
+        result.failures.is_empty() && result.cleanup_failures.is_empty(),
+    ) {
         result.failures.push(StepFailure {
             step: "known_gap".into(),
             location: format!("{}:{}", sc.file.display(), sc.pos.line),
@@ -248,7 +251,9 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
     }
     if !result.failures.is_empty() || !result.cleanup_failures.is_empty() {
         result.verdict = match known_gap {
-            Some(reason) if result.failures.iter().all(|f| f.step != "known_gap") => Verdict::KnownGap(reason.clone()),
+            Some(reason) if result.failures.iter().all(|f| f.step != "known_gap") => {
+                Verdict::KnownGap(reason.clone())
+            }
             _ => Verdict::Failed,
         };
         if result.parity.match_points == 0 && sc.has_match_points() {

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use paritytest_snapshot::{Durations, Entry, Session, SnapshotFile, ValidationFile, ValidationStatus};
+use paritytest_snapshot::{
+    Durations, Entry, Session, SnapshotFile, ValidationFile, ValidationStatus,
+};
 
 use crate::interpreter::ParityFacts;
 use crate::scenario::Scenario;
@@ -43,8 +45,8 @@ pub fn finish(
     let file = SnapshotFile::load(&loc.file).map_err(|e| format!("{}: {e}", loc.file.display()))?;
     let existing = file.entries.get(&loc.key);
     parity.match_points = session.keys().count();
-    parity.expected_from_aws = existing
-        .is_some_and(|entry| is_validated(&loc.validation_file(), &loc.key, entry));
+    parity.expected_from_aws =
+        existing.is_some_and(|entry| is_validated(&loc.validation_file(), &loc.key, entry));
     let record = match mode {
         SnapshotMode::UpdateAll => true,
         SnapshotMode::UpdateNew => existing.is_none(),
@@ -134,7 +136,11 @@ pub fn unreferenced(scenarios: &[Scenario]) -> BTreeMap<PathBuf, Vec<String>> {
             continue;
         };
         let ran: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let stale: Vec<String> = snap.unreferenced(&ran).into_iter().map(String::from).collect();
+        let stale: Vec<String> = snap
+            .unreferenced(&ran)
+            .into_iter()
+            .map(String::from)
+            .collect();
         if !stale.is_empty() {
             out.insert(file, stale);
         }
@@ -155,7 +161,10 @@ mod tests {
             r#"{"k": {"last_validated_date": "2024-05-01T12:00:00+00:00"}}"#,
         )
         .unwrap();
-        let entry = |date: &str| Entry { recorded_date: date.into(), recorded_content: Default::default() };
+        let entry = |date: &str| Entry {
+            recorded_date: date.into(),
+            recorded_content: Default::default(),
+        };
         assert!(is_validated(&f, "k", &entry("01-05-2024, 11:59:59")));
         // Validation is written at teardown of the recording run, slightly before or after the
         // snapshot: the recordings hold entries validated up to a minute before their recording.

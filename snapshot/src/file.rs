@@ -395,14 +395,25 @@ pub enum Imported {
 /// validation entry (if any) from `src`'s validation file to `dest`'s, so an existing recording
 /// (e.g. LocalStack's, recorded on AWS) becomes a scenario's own expected side without losing
 /// the proof that AWS produced it. Writes are atomic and locked like every other write.
-pub fn import_entry(src: &Path, src_key: &str, dest: &Path, dest_key: &str) -> Result<Imported, SnapshotError> {
+pub fn import_entry(
+    src: &Path,
+    src_key: &str,
+    dest: &Path,
+    dest_key: &str,
+) -> Result<Imported, SnapshotError> {
     let source = SnapshotFile::load(src)?;
     let Some(entry) = source.entries.get(src_key) else {
         return Ok(Imported::Missing);
     };
     let existing = SnapshotFile::load(dest)?;
-    let validation = ValidationFile::load(&validation_path(src))?.entries.get(src_key).cloned();
-    let dest_validation = ValidationFile::load(&validation_path(dest))?.entries.get(dest_key).cloned();
+    let validation = ValidationFile::load(&validation_path(src))?
+        .entries
+        .get(src_key)
+        .cloned();
+    let dest_validation = ValidationFile::load(&validation_path(dest))?
+        .entries
+        .get(dest_key)
+        .cloned();
     if existing.entries.get(dest_key) == Some(entry) && dest_validation == validation {
         return Ok(Imported::Unchanged);
     }

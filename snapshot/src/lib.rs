@@ -21,9 +21,8 @@ mod session;
 pub mod transform;
 
 pub use file::{
-    import_entry, Imported,
-    raw_path, validation_path, write_entry, write_raw_entry, write_validation, Durations, Entry,
-    SnapshotFile, ValidationFile, ValidationStatus,
+    import_entry, raw_path, validation_path, write_entry, write_raw_entry, write_validation,
+    Durations, Entry, Imported, SnapshotFile, ValidationFile, ValidationStatus,
 };
 pub use report::{Difference, KeyFailure, VerifyReport};
 pub use session::{Session, SessionOptions};

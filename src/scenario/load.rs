@@ -378,7 +378,9 @@ impl Compiler<'_> {
                     .doc
                     .diag(
                         &format!("{ptr}/known_gap/{}", escape_token(key)),
-                        format!("known_gap names {key:?}, which is not a matrix value of this scenario"),
+                        format!(
+                            "known_gap names {key:?}, which is not a matrix value of this scenario"
+                        ),
                     )
                     .expected(format!("one of {}", all.join(", ")));
                 if let Some(m) = did_you_mean(key, all.iter().map(String::as_str)) {

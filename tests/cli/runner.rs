@@ -613,21 +613,47 @@ scenarios:
     let dir = project(&[("scenarios/gaps.yaml", GAPS)]);
     let out = pt(dir.path(), &["run", "scenarios"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("GAP") && out.stdout.contains("known gap: the emulator answers 200 here"), "{out:?}");
-    assert!(out.stdout.contains("per value[/a/]") && out.stdout.contains("known gap: path /b/ differs"), "{out:?}");
-    assert!(out.stdout.contains("1 passed, 0 failed, 2 known gaps"), "{out:?}");
+    assert!(
+        out.stdout.contains("GAP")
+            && out
+                .stdout
+                .contains("known gap: the emulator answers 200 here"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("per value[/a/]") && out.stdout.contains("known gap: path /b/ differs"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("1 passed, 0 failed, 2 known gaps"),
+        "{out:?}"
+    );
 
     // Once the gap is closed the marker must go: a pass fails the run.
-    let closed = GAPS.replace("known_gap: {/b/: path /b/ differs}", "known_gap: {/a/: fixed long ago}");
+    let closed = GAPS.replace(
+        "known_gap: {/b/: path /b/ differs}",
+        "known_gap: {/a/: fixed long ago}",
+    );
     let dir = project(&[("scenarios/gaps.yaml", &closed)]);
     let out = pt(dir.path(), &["run", "scenarios"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stdout.contains("passes now, but is marked known_gap (fixed long ago): remove the marker"), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("passes now, but is marked known_gap (fixed long ago): remove the marker"),
+        "{out:?}"
+    );
 
     // A matrix value that does not exist is a diagnostic, not a silently ignored marker.
-    let typo = GAPS.replace("known_gap: {/b/: path /b/ differs}", "known_gap: {/c/: typo}");
+    let typo = GAPS.replace(
+        "known_gap: {/b/: path /b/ differs}",
+        "known_gap: {/c/: typo}",
+    );
     let dir = project(&[("scenarios/gaps.yaml", &typo)]);
     let out = pt(dir.path(), &["check", "scenarios"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("known_gap names \"/c/\", which is not a matrix value"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("known_gap names \"/c/\", which is not a matrix value"),
+        "{out:?}"
+    );
 }

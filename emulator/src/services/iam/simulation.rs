@@ -213,7 +213,8 @@ fn evaluate(sources: &[Source], action: &str, resource: &str) -> (&'static str, 
             if let Some(span) = spans.get(i) {
                 // AWS reports the column just past the opening brace (as it does past the closing
                 // one): the recorded simulate_principle_policy entries show 41 for a `{` at 40.
-                matched["StartPosition"] = json!({"Line": span.start.0, "Column": span.start.1 + 1});
+                matched["StartPosition"] =
+                    json!({"Line": span.start.0, "Column": span.start.1 + 1});
                 matched["EndPosition"] = json!({"Line": span.end.0, "Column": span.end.1});
             }
             match statement.get("Effect").and_then(Value::as_str) {
