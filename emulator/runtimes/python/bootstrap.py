@@ -81,16 +81,24 @@ def _post(path, payload, error_type=None):
     _request("POST", path, body=payload, headers=headers)
 
 
+# AWS's python3.8 runtime predates requestId in error payloads (the recordings show it
+# missing there and present from python3.11 on).
+_ERRORS_WITHOUT_REQUEST_ID = os.environ.get("AWS_EXECUTION_ENV") == "AWS_Lambda_python3.8"
+
+
 def _error_body(exc, request_id, drop_frames=1):
     import traceback  # only errors pay for it
 
     tb = traceback.extract_tb(exc.__traceback__)[drop_frames:]
-    return {
+    body = {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
         "requestId": request_id,
         "stackTrace": traceback.format_list(tb),
     }
+    if _ERRORS_WITHOUT_REQUEST_ID:
+        del body["requestId"]
+    return body
 
 
 def _log_error(body):

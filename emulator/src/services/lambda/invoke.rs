@@ -122,6 +122,11 @@ fn prepare(
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("/aws/lambda/{}", f.name)),
             reserved_concurrency: f.reserved_concurrency,
+            provisioned: [fref.qualifier.as_deref(), Some(version.as_str())]
+                .into_iter()
+                .flatten()
+                .filter_map(|q| f.provisioned.get(q))
+                .any(|p| p.ready_at <= Instant::now()),
         };
         let invoked_arn = match &fref.qualifier {
             Some(q) => qualified_arn(ctx, &f.name, q),
