@@ -522,6 +522,51 @@ async fn versions_aliases_and_qualifiers() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn provisioned_qualifiers_run_in_provisioned_environments() {
+    let l = lambda();
+    let name = uid("pyprov");
+    let init_type =
+        "import os\ndef handler(e, c):\n    return os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n";
+    create(
+        &l,
+        &name,
+        "python3.12",
+        "index.handler",
+        &[("index.py", init_type)],
+        json!({"Publish": true}),
+    )
+    .await;
+    call(
+        &l,
+        "CreateAlias",
+        json!({"FunctionName": name, "Name": "live", "FunctionVersion": "1"}),
+    )
+    .await
+    .unwrap();
+    // Warm an on-demand environment of version 1 first: it must not serve provisioned invokes.
+    let before = invoke(&l, json!({"FunctionName": name, "Qualifier": "1"})).await;
+    assert_eq!(payload(&before), json!("on-demand"));
+    call(
+        &l,
+        "PutProvisionedConcurrencyConfig",
+        json!({"FunctionName": name, "Qualifier": "live", "ProvisionedConcurrentExecutions": 1}),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for qualifier in ["live", "1"] {
+        let out = invoke(&l, json!({"FunctionName": name, "Qualifier": qualifier})).await;
+        assert_eq!(
+            payload(&out),
+            json!("provisioned-concurrency"),
+            "{qualifier}"
+        );
+    }
+    let latest = invoke(&l, json!({"FunctionName": name})).await;
+    assert_eq!(payload(&latest), json!("on-demand"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn invocation_types_limits_and_pending_state() {
     let l = lambda();
     let name = uid("pytypes");

@@ -122,11 +122,12 @@ fn prepare(
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("/aws/lambda/{}", f.name)),
             reserved_concurrency: f.reserved_concurrency,
-            provisioned: [fref.qualifier.as_deref(), Some(version.as_str())]
-                .into_iter()
-                .flatten()
-                .filter_map(|q| f.provisioned.get(q))
-                .any(|p| p.ready_at <= Instant::now()),
+            // Provisioned environments serve the version, however it is invoked: through the
+            // alias that holds the config or by its number.
+            provisioned: f.provisioned.iter().any(|(q, p)| {
+                let target = f.aliases.get(q).map_or(q.as_str(), |a| &a.function_version);
+                target == version && p.ready_at <= Instant::now()
+            }),
         };
         let invoked_arn = match &fref.qualifier {
             Some(q) => qualified_arn(ctx, &f.name, q),
