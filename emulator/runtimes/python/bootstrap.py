@@ -174,7 +174,31 @@ class _InitFailure(Exception):
         self.message = message
 
 
+# The resource limits of AWS's sandbox (the runtime ulimits recording); handlers that read
+# or depend on them see AWS's values rather than the host's.
+_SANDBOX_LIMITS = {
+    "RLIMIT_CORE": 10737418240,
+    "RLIMIT_MEMLOCK": 65536,
+    "RLIMIT_NOFILE": 1024,
+    "RLIMIT_NPROC": 742,
+}
+
+
+def _apply_sandbox_limits():
+    try:
+        import resource
+    except ImportError:  # not a POSIX host: keep the host's limits
+        return
+    for name, value in _SANDBOX_LIMITS.items():
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (AttributeError, ValueError, OSError):
+            # A host whose hard limit is below AWS's keeps its own (raising needs privilege).
+            pass
+
+
 def main():
+    _apply_sandbox_limits()
     try:
         handler = _load_handler()
     except _InitFailure as f:
