@@ -567,6 +567,24 @@ async fn provisioned_qualifiers_run_in_provisioned_environments() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn python_handlers_see_aws_sandbox_limits() {
+    let l = lambda();
+    let name = uid("pylimits");
+    let limits = "import resource\ndef handler(e, c):\n    return [list(resource.getrlimit(getattr(resource, n))) for n in ('RLIMIT_NOFILE', 'RLIMIT_MEMLOCK')]\n";
+    create(
+        &l,
+        &name,
+        "python3.12",
+        "index.handler",
+        &[("index.py", limits)],
+        json!({}),
+    )
+    .await;
+    let out = invoke(&l, json!({"FunctionName": name})).await;
+    assert_eq!(payload(&out), json!([[1024, 1024], [65536, 65536]]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn invocation_types_limits_and_pending_state() {
     let l = lambda();
     let name = uid("pytypes");
