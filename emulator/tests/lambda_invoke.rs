@@ -585,6 +585,39 @@ async fn python_handlers_see_aws_sandbox_limits() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn responses_up_to_six_mib_and_a_bit_come_back() {
+    let l = lambda();
+    let name = uid("pybig");
+    let sized = "def handler(e, c):\n    return 'a' * e['n']\n";
+    create(
+        &l,
+        &name,
+        "python3.12",
+        "index.handler",
+        &[("index.py", sized)],
+        json!({}),
+    )
+    .await;
+    let ok = invoke(
+        &l,
+        json!({"FunctionName": name, "Payload": b64("{\"n\": 6291456}")}),
+    )
+    .await;
+    assert!(ok.get("FunctionError").is_none());
+    assert_eq!(unb64(ok["Payload"].as_str().unwrap()).len(), 6_291_458);
+    let over = invoke(
+        &l,
+        json!({"FunctionName": name, "Payload": b64("{\"n\": 6291560}")}),
+    )
+    .await;
+    assert_eq!(over["FunctionError"], "Unhandled");
+    assert_eq!(
+        payload(&over)["errorMessage"],
+        "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn invocation_types_limits_and_pending_state() {
     let l = lambda();
     let name = uid("pytypes");
