@@ -618,6 +618,32 @@ async fn responses_up_to_six_mib_and_a_bit_come_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_missing_exec_wrapper_fails_the_runtime() {
+    let l = lambda();
+    let name = uid("pywrap");
+    create(
+        &l,
+        &name,
+        "python3.12",
+        "index.handler",
+        &[("index.py", ECHO_PY)],
+        json!({"Environment": {"Variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/idontexist.sh"}}}),
+    )
+    .await;
+    let out = invoke(&l, json!({"FunctionName": name, "Payload": b64("{}")})).await;
+    assert_eq!(out["FunctionError"], "Unhandled");
+    let err = payload(&out);
+    assert_eq!(err["errorType"], "Runtime.ExitError");
+    assert!(
+        err["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exit status 127"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn invocation_types_limits_and_pending_state() {
     let l = lambda();
     let name = uid("pytypes");

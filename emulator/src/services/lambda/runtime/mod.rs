@@ -327,6 +327,21 @@ impl Runtimes {
         for (k, v) in &spec.variables {
             env.insert(k.clone(), v.clone());
         }
+        // AWS's runtimes start through `exec "$AWS_LAMBDA_EXEC_WRAPPER" <runtime>` when the
+        // variable is set, so a missing wrapper ends init with the shell's exit status 127.
+        let (program, args) = match spec.variables.get("AWS_LAMBDA_EXEC_WRAPPER") {
+            Some(wrapper) => {
+                let mut wrapped = vec![
+                    "-c".to_string(),
+                    "exec \"$0\" \"$@\"".to_string(),
+                    wrapper.clone(),
+                    program.display().to_string(),
+                ];
+                wrapped.extend(args);
+                (PathBuf::from("/bin/sh"), wrapped)
+            }
+            None => (program, args),
+        };
         Ok(LaunchSpec {
             program,
             args,
