@@ -522,6 +522,128 @@ async fn versions_aliases_and_qualifiers() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn provisioned_qualifiers_run_in_provisioned_environments() {
+    let l = lambda();
+    let name = uid("pyprov");
+    let init_type =
+        "import os\ndef handler(e, c):\n    return os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n";
+    create(
+        &l,
+        &name,
+        "python3.12",
+        "index.handler",
+        &[("index.py", init_type)],
+        json!({"Publish": true}),
+    )
+    .await;
+    call(
+        &l,
+        "CreateAlias",
+        json!({"FunctionName": name, "Name": "live", "FunctionVersion": "1"}),
+    )
+    .await
+    .unwrap();
+    // Warm an on-demand environment of version 1 first: it must not serve provisioned invokes.
+    let before = invoke(&l, json!({"FunctionName": name, "Qualifier": "1"})).await;
+    assert_eq!(payload(&before), json!("on-demand"));
+    call(
+        &l,
+        "PutProvisionedConcurrencyConfig",
+        json!({"FunctionName": name, "Qualifier": "live", "ProvisionedConcurrentExecutions": 1}),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for qualifier in ["live", "1"] {
+        let out = invoke(&l, json!({"FunctionName": name, "Qualifier": qualifier})).await;
+        assert_eq!(
+            payload(&out),
+            json!("provisioned-concurrency"),
+            "{qualifier}"
+        );
+    }
+    let latest = invoke(&l, json!({"FunctionName": name})).await;
+    assert_eq!(payload(&latest), json!("on-demand"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_handlers_see_aws_sandbox_limits() {
+    let l = lambda();
+    let name = uid("pylimits");
+    let limits = "import resource\ndef handler(e, c):\n    return [list(resource.getrlimit(getattr(resource, n))) for n in ('RLIMIT_NOFILE', 'RLIMIT_MEMLOCK')]\n";
+    create(
+        &l,
+        &name,
+        "python3.12",
+        "index.handler",
+        &[("index.py", limits)],
+        json!({}),
+    )
+    .await;
+    let out = invoke(&l, json!({"FunctionName": name})).await;
+    assert_eq!(payload(&out), json!([[1024, 1024], [65536, 65536]]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn responses_up_to_six_mib_and_a_bit_come_back() {
+    let l = lambda();
+    let name = uid("pybig");
+    let sized = "def handler(e, c):\n    return 'a' * e['n']\n";
+    create(
+        &l,
+        &name,
+        "python3.12",
+        "index.handler",
+        &[("index.py", sized)],
+        json!({}),
+    )
+    .await;
+    let ok = invoke(
+        &l,
+        json!({"FunctionName": name, "Payload": b64("{\"n\": 6291456}")}),
+    )
+    .await;
+    assert!(ok.get("FunctionError").is_none());
+    assert_eq!(unb64(ok["Payload"].as_str().unwrap()).len(), 6_291_458);
+    let over = invoke(
+        &l,
+        json!({"FunctionName": name, "Payload": b64("{\"n\": 6291560}")}),
+    )
+    .await;
+    assert_eq!(over["FunctionError"], "Unhandled");
+    assert_eq!(
+        payload(&over)["errorMessage"],
+        "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_exec_wrapper_fails_the_runtime() {
+    let l = lambda();
+    let name = uid("pywrap");
+    create(
+        &l,
+        &name,
+        "python3.12",
+        "index.handler",
+        &[("index.py", ECHO_PY)],
+        json!({"Environment": {"Variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/idontexist.sh"}}}),
+    )
+    .await;
+    let out = invoke(&l, json!({"FunctionName": name, "Payload": b64("{}")})).await;
+    assert_eq!(out["FunctionError"], "Unhandled");
+    let err = payload(&out);
+    assert_eq!(err["errorType"], "Runtime.ExitError");
+    assert!(
+        err["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("exit status 127"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn invocation_types_limits_and_pending_state() {
     let l = lambda();
     let name = uid("pytypes");

@@ -81,16 +81,24 @@ def _post(path, payload, error_type=None):
     _request("POST", path, body=payload, headers=headers)
 
 
+# AWS's python3.8 runtime predates requestId in error payloads (the recordings show it
+# missing there and present from python3.11 on).
+_ERRORS_WITHOUT_REQUEST_ID = os.environ.get("AWS_EXECUTION_ENV") == "AWS_Lambda_python3.8"
+
+
 def _error_body(exc, request_id, drop_frames=1):
     import traceback  # only errors pay for it
 
     tb = traceback.extract_tb(exc.__traceback__)[drop_frames:]
-    return {
+    body = {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
         "requestId": request_id,
         "stackTrace": traceback.format_list(tb),
     }
+    if _ERRORS_WITHOUT_REQUEST_ID:
+        del body["requestId"]
+    return body
 
 
 def _log_error(body):
@@ -166,7 +174,31 @@ class _InitFailure(Exception):
         self.message = message
 
 
+# The resource limits of AWS's sandbox (the runtime ulimits recording); handlers that read
+# or depend on them see AWS's values rather than the host's.
+_SANDBOX_LIMITS = {
+    "RLIMIT_CORE": 10737418240,
+    "RLIMIT_MEMLOCK": 65536,
+    "RLIMIT_NOFILE": 1024,
+    "RLIMIT_NPROC": 742,
+}
+
+
+def _apply_sandbox_limits():
+    try:
+        import resource
+    except ImportError:  # not a POSIX host: keep the host's limits
+        return
+    for name, value in _SANDBOX_LIMITS.items():
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (AttributeError, ValueError, OSError):
+            # A host whose hard limit is below AWS's keeps its own (raising needs privilege).
+            pass
+
+
 def main():
+    _apply_sandbox_limits()
     try:
         handler = _load_handler()
     except _InitFailure as f:

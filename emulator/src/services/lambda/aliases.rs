@@ -125,7 +125,12 @@ pub fn create(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
     check_name(name)?;
     let version = input.req_str("FunctionVersion")?;
     lambda.with_state(ctx, |st| {
-        let f = lookup(st, ctx, &fref.name)?;
+        // AWS looks up the version the alias is to point at, and names it when missing.
+        let Some(f) = st.functions.get_mut(&fref.name) else {
+            return Err(errors::function_not_found(&qualified_arn(
+                ctx, &fref.name, version,
+            )));
+        };
         let routing = check_target(ctx, f, version, input.obj("RoutingConfig"))?;
         if f.aliases.contains_key(name) {
             return Err(errors::conflict(format!(

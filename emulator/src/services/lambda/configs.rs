@@ -90,6 +90,19 @@ pub fn put_event_invoke(
     replace: bool,
 ) -> HandlerResult {
     let fref = function_ref(ctx, input)?;
+    // AWS checks the arguments before it looks the function up.
+    let has_settings = [
+        "MaximumRetryAttempts",
+        "MaximumEventAgeInSeconds",
+        "DestinationConfig",
+    ]
+    .iter()
+    .any(|k| input.has(k));
+    if !has_settings {
+        return Err(errors::invalid_parameter(
+            "You must specify at least one of error handling or destination setting.",
+        ));
+    }
     lambda.with_state(ctx, |st| {
         let q = fref.qualifier.clone().unwrap_or_else(|| "$LATEST".into());
         let exists = st
@@ -106,18 +119,6 @@ pub fn put_event_invoke(
             .cloned();
         if !replace && current.is_none() {
             return Err(no_event_invoke_config(&arn));
-        }
-        let has_settings = [
-            "MaximumRetryAttempts",
-            "MaximumEventAgeInSeconds",
-            "DestinationConfig",
-        ]
-        .iter()
-        .any(|k| input.has(k));
-        if !has_settings {
-            return Err(errors::invalid_parameter(
-                "You must specify at least one of error handling or destination setting.",
-            ));
         }
         if let Some(d) = input.obj("DestinationConfig") {
             check_destination(ctx, &st.functions, &fref.name, d)?;

@@ -325,8 +325,21 @@ pub fn list(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResu
     let function = input.str("FunctionName");
     let items = lambda.with_state(ctx, |st| {
         settle(st);
+        // A filter, not a lookup: AWS answers an empty list for a missing function.
         let function_arn = match function {
-            Some(f) => Some(function_arn_for(st, ctx, f)?),
+            Some(name) => {
+                let fref = super::names::resolve(
+                    name,
+                    None,
+                    ctx.account_id(),
+                    &ctx.region,
+                    super::names::NameUse::Lookup,
+                )?;
+                Some(match &fref.qualifier {
+                    Some(q) => super::qualified_arn(ctx, &fref.name, q),
+                    None => super::unqualified_arn(ctx, &fref.name),
+                })
+            }
             None => None,
         };
         Ok(st

@@ -172,7 +172,72 @@ fn check_limits(input: &Input) -> Result<(), AwsError> {
             );
         }
     }
+    // SnapStart.ApplyOn is an enum in the model; AWS checks it with the other constraints.
+    if let Some(apply) = input
+        .obj("SnapStart")
+        .and_then(|s| s.get("ApplyOn"))
+        .and_then(Value::as_str)
+    {
+        if !["PublishedVersions", "None"].contains(&apply) {
+            v.push(
+                apply,
+                "snapStart.applyOn",
+                "Member must satisfy enum value set: [PublishedVersions, None]",
+            );
+        }
+    }
+    if let Some(vpc) = input.obj("VpcConfig") {
+        for (member, field, pattern) in [
+            (
+                "SecurityGroupIds",
+                "vpcConfig.securityGroupIds",
+                "sg-[0-9a-zA-Z]*",
+            ),
+            ("SubnetIds", "vpcConfig.subnetIds", "subnet-[0-9a-z]*"),
+        ] {
+            let ids = string_list(vpc.get(member));
+            let re = Regex::new(&format!("^{pattern}$")).expect("valid regex");
+            if ids.iter().any(|id| !re.is_match(id) || id.len() > 1024) {
+                v.push(
+                    &format!("[{}]", ids.join(", ")),
+                    field,
+                    &format!("Member must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: {pattern}]"),
+                );
+            }
+        }
+    }
     v.into_result()
+}
+
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// VPC resources a VpcConfig names must exist. The emulator has no EC2, so the emulated
+/// account owns no security groups or subnets: any id named is missing, answered as AWS
+/// answers it (security groups are checked before subnets).
+fn check_vpc_resources(input: &Input) -> Result<(), AwsError> {
+    let Some(vpc) = input.obj("VpcConfig") else {
+        return Ok(());
+    };
+    if let Some(sg) = string_list(vpc.get("SecurityGroupIds")).first() {
+        return Err(errors::invalid_parameter(format!(
+            "Error occurred while DescribeSecurityGroups. EC2 Error Code: InvalidGroup.NotFound. EC2 Error Message: The security group '{sg}' does not exist"
+        )));
+    }
+    if let Some(subnet) = string_list(vpc.get("SubnetIds")).first() {
+        return Err(errors::invalid_parameter(format!(
+            "Error occurred while DescribeSubnets. EC2 Error Code: InvalidSubnetID.NotFound. EC2 Error Message: The subnet ID '{subnet}' does not exist"
+        )));
+    }
+    Ok(())
 }
 
 /// Resolve `Layers` to `[{Arn, CodeSize}]` against the stored layers, with AWS's checks.
@@ -246,7 +311,8 @@ fn vpc_config(v: &Map<String, Value>) -> Value {
         "Ipv6AllowedForDualStack": v.get("Ipv6AllowedForDualStack").cloned().unwrap_or(json!(false)),
         "SecurityGroupIds": groups,
         "SubnetIds": subnets,
-        // Without a VPC service the id is derived from the first subnet, stable per config.
+        // Unreachable with subnets while the emulator has no EC2 (check_vpc_resources refuses
+        // every id); kept so VpcConfig renders right once subnets can exist.
         "VpcId": if empty { json!("") } else { json!(format!("vpc-{}", &hex_of(&subnets.to_string())[..17])) },
     })
 }
@@ -345,7 +411,8 @@ fn apply_settings(
         let apply = s.get("ApplyOn").cloned().unwrap_or(json!("None"));
         config.insert(
             "SnapStart".into(),
-            json!({"ApplyOn": apply, "OptimizationStatus": if apply == "PublishedVersions" { "On" } else { "Off" }}),
+            // $LATEST is never optimized; published versions are (see versions::publish_now).
+            json!({"ApplyOn": apply, "OptimizationStatus": "Off"}),
         );
     }
     if input.has("LoggingConfig") || !config.contains_key("LoggingConfig") {
@@ -390,6 +457,7 @@ pub fn create(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
         None => vec![json!("x86_64")],
     };
     check_limits(input)?;
+    check_vpc_resources(input)?;
     if let Some(s) = input.obj("SnapStart") {
         if s.get("ApplyOn").and_then(Value::as_str) == Some("PublishedVersions")
             && !input.str("Runtime").is_some_and(|r| {
@@ -602,6 +670,12 @@ pub fn list(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResu
 
 pub fn delete(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResult {
     let fref = function_ref(ctx, input)?;
+    // AWS refuses $LATEST before looking the function up.
+    if fref.qualifier.as_deref() == Some("$LATEST") {
+        return Err(errors::invalid_parameter(
+            "$LATEST version cannot be deleted without deleting the function.",
+        ));
+    }
     let removed = lambda.with_state(ctx, |st| {
         let Some(f) = st.functions.get_mut(&fref.name) else {
             return Err(errors::function_not_found(&unqualified_arn(ctx, &fref.name)));
@@ -611,9 +685,6 @@ pub fn delete(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
                 st.functions.remove(&fref.name);
                 Ok(None)
             }
-            Some("$LATEST") => Err(errors::invalid_parameter(
-                "$LATEST version cannot be deleted without deleting the function.",
-            )),
             Some(q) => match q.parse::<u64>() {
                 Ok(n) => {
                     if let Some(alias) = f.aliases.values().find(|a| a.function_version == q) {
@@ -738,6 +809,7 @@ pub fn update_configuration(lambda: &Lambda, ctx: &RequestContext, input: &Input
         check_runtime(rt)?;
     }
     check_limits(input)?;
+    check_vpc_resources(input)?;
     let answer = lambda.with_state(ctx, |st| {
         let layers = match input.strings("Layers") {
             Some(l) => Some(resolve_layers(st, ctx, &l)?),

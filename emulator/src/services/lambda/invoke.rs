@@ -18,6 +18,9 @@ use crate::service::{AwsError, HandlerResult, RequestContext};
 
 const MAX_SYNC_PAYLOAD: usize = 6_291_456;
 const MAX_ASYNC_PAYLOAD: usize = 262_144;
+/// Responses may be 100 bytes over the request limit: a 6 MiB string comes back with its JSON
+/// quotes (the large-response recording), and AWS's error names this number.
+const MAX_SYNC_RESPONSE: usize = 6_291_556;
 /// AWS reports the last 4 KB of the log in LogResult.
 const TAIL_BYTES: usize = 4096;
 
@@ -122,6 +125,12 @@ fn prepare(
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("/aws/lambda/{}", f.name)),
             reserved_concurrency: f.reserved_concurrency,
+            // Provisioned environments serve the version, however it is invoked: through the
+            // alias that holds the config or by its number.
+            provisioned: f.provisioned.iter().any(|(q, p)| {
+                let target = f.aliases.get(q).map_or(q.as_str(), |a| &a.function_version);
+                target == version && p.ready_at <= Instant::now()
+            }),
         };
         let invoked_arn = match &fref.qualifier {
             Some(q) => qualified_arn(ctx, &f.name, q),
@@ -284,12 +293,12 @@ pub async fn invoke(lambda: &Lambda, ctx: &RequestContext, input: &Input<'_>) ->
         }
     };
     let body = match &result.outcome {
-        Outcome::Success(b) if b.len() > MAX_SYNC_PAYLOAD => {
+        Outcome::Success(b) if b.len() > MAX_SYNC_RESPONSE => {
             out["FunctionError"] = json!("Unhandled");
             Bytes::from(
                 json!({
                     "errorType": "Function.ResponseSizeTooLarge",
-                    "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD} bytes)."),
+                    "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({MAX_SYNC_RESPONSE} bytes)."),
                 })
                 .to_string(),
             )

@@ -18,7 +18,68 @@ static LAYER_VERSION_ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!("^(?:{LAYER_VERSION_ARN_PATTERN})$")).expect("valid regex")
 });
 
-/// Runtimes listed in layer-related validation messages (AWS's supported set).
+/// Every runtime name Lambda's enum has ever had, in the order AWS lists them: layers accept
+/// any of them (deprecated ones included) and ListLayers' message lists them all.
+const HISTORIC_RUNTIMES: &[&str] = &[
+    "ruby3.5",
+    "ruby2.6",
+    "dotnetcore1.0",
+    "python3.7",
+    "nodejs8.10",
+    "nasa",
+    "ruby2.7",
+    "python2.7-greengrass",
+    "dotnetcore2.0",
+    "python3.8",
+    "java21",
+    "dotnet6",
+    "dotnetcore2.1",
+    "python3.9",
+    "java11",
+    "nodejs6.10",
+    "provided",
+    "dotnetcore3.1",
+    "dotnet8",
+    "java25",
+    "java17",
+    "nodejs",
+    "nodejs4.3",
+    "java8.al2",
+    "go1.x",
+    "dotnet10",
+    "nodejs20.x",
+    "go1.9",
+    "byol",
+    "nodejs10.x",
+    "provided.al2023",
+    "nodejs22.x",
+    "python3.10",
+    "java8",
+    "nodejs12.x",
+    "python3.11",
+    "nodejs24.x",
+    "nodejs8.x",
+    "python3.12",
+    "nodejs14.x",
+    "nodejs8.9",
+    "nodejs26.x",
+    "python3.13",
+    "python3.14",
+    "nodejs16.x",
+    "python3.15",
+    "provided.al2",
+    "nodejs4.3-edge",
+    "nodejs18.x",
+    "ruby3.2",
+    "python3.4",
+    "ruby3.3",
+    "ruby3.4",
+    "ruby2.5",
+    "python3.6",
+    "python2.7",
+];
+
+/// The current runtimes, as PublishLayerVersion's validation message lists them.
 const LAYER_RUNTIMES: &[&str] = &[
     "nodejs20.x",
     "python3.14",
@@ -82,15 +143,16 @@ fn render(lv: &LayerVersion, with_content: bool) -> Value {
 
 fn check_compat(runtimes: &[String], archs: &[String]) -> Result<(), AwsError> {
     let mut v = Violations::default();
+    // The two messages are worded differently; both are AWS's.
     if runtimes
         .iter()
-        .any(|r| !LAYER_RUNTIMES.contains(&r.as_str()))
+        .any(|r| !HISTORIC_RUNTIMES.contains(&r.as_str()))
     {
         v.push(
             &format!("[{}]", runtimes.join(", ")),
             "compatibleRuntimes",
             &format!(
-                "Member must satisfy constraint: [Member must satisfy enum value set: [{}]]",
+                "Member must satisfy enum value set: [{}]",
                 LAYER_RUNTIMES.join(", ")
             ),
         );
@@ -99,7 +161,7 @@ fn check_compat(runtimes: &[String], archs: &[String]) -> Result<(), AwsError> {
         v.push(
             &format!("[{}]", archs.join(", ")),
             "compatibleArchitectures",
-            "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]",
+            "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]",
         );
     }
     v.into_result()
@@ -208,13 +270,13 @@ fn filter_args(input: &Input) -> Result<(Option<String>, Option<String>), AwsErr
     let arch = input.str("CompatibleArchitecture").map(str::to_string);
     let mut v = Violations::default();
     if let Some(r) = &runtime {
-        if !LAYER_RUNTIMES.contains(&r.as_str()) {
+        if !HISTORIC_RUNTIMES.contains(&r.as_str()) {
             v.push(
                 r,
                 "compatibleRuntime",
                 &format!(
                     "Member must satisfy enum value set: [{}]",
-                    LAYER_RUNTIMES.join(", ")
+                    HISTORIC_RUNTIMES.join(", ")
                 ),
             );
         }

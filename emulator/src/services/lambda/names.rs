@@ -185,6 +185,11 @@ pub fn resolve(
     let name = parsed.name;
     if let Some(a) = &parsed.account {
         if a != account {
+            if usage == NameUse::Create {
+                // Creating in another account is an authorization failure; AWS's answer
+                // carries no message at all.
+                return Err(AwsError::new("AccessDeniedException", "", 403));
+            }
             return Err(errors::function_not_found(&function_arn(region, a, &name)));
         }
     }

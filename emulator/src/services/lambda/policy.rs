@@ -61,6 +61,26 @@ fn revision_of<'a>(f: &'a mut Function, qualifier: &str) -> Option<&'a mut Strin
     f.aliases.get_mut(qualifier).map(|a| &mut a.revision_id)
 }
 
+/// The revision a RevisionId precondition is checked against: the policy's own once it exists
+/// (GetPolicy answers it), else the function's or alias's.
+fn policy_revision(f: &mut Function, qualifier: &str) -> Option<String> {
+    match f.policies.get(qualifier) {
+        Some(p) => Some(p.revision_id.clone()),
+        None => revision_of(f, qualifier).cloned(),
+    }
+}
+
+/// A policy change is a change of the function (or alias): both get the new RevisionId.
+fn bump_revision(f: &mut Function, qualifier: &str) {
+    let rev = new_revision();
+    if let Some(cur) = revision_of(f, qualifier) {
+        *cur = rev.clone();
+    }
+    if let Some(p) = f.policies.get_mut(qualifier) {
+        p.revision_id = rev;
+    }
+}
+
 /// Check that the qualifier exists, answering with AWS's per-kind 404s.
 fn check_qualifier(ctx: &RequestContext, f: &Function, qualifier: &str) -> Result<(), AwsError> {
     if f.has_qualifier(qualifier) || qualifier == "$LATEST" {
@@ -98,7 +118,7 @@ pub fn add(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResul
             None => unqualified_arn(ctx, &f.name),
         };
         if let Some(r) = input.str("RevisionId") {
-            if revision_of(f, &qualifier).is_some_and(|cur| cur != r) {
+            if policy_revision(f, &qualifier).is_some_and(|cur| cur != r) {
                 return Err(errors::precondition("GetPolicy"));
             }
         }
@@ -139,9 +159,7 @@ pub fn add(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResul
         }
         let statement = Value::Object(statement);
         policy.statements.push(statement.clone());
-        if let Some(rev) = revision_of(f, &qualifier) {
-            *rev = new_revision();
-        }
+        bump_revision(f, &qualifier);
         Ok(json!({"Statement": statement.to_string()}))
     })
 }
@@ -159,7 +177,7 @@ pub fn remove(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
         let qualifier = fref.qualifier.clone().unwrap_or_else(|| "$LATEST".into());
         check_qualifier(ctx, f, &qualifier)?;
         if let Some(r) = input.str("RevisionId") {
-            if revision_of(f, &qualifier).is_some_and(|cur| cur != r) {
+            if policy_revision(f, &qualifier).is_some_and(|cur| cur != r) {
                 return Err(errors::precondition("GetPolicy"));
             }
         }
@@ -178,9 +196,7 @@ pub fn remove(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
         if policy.statements.is_empty() {
             f.policies.remove(&qualifier);
         }
-        if let Some(rev) = revision_of(f, &qualifier) {
-            *rev = new_revision();
-        }
+        bump_revision(f, &qualifier);
         Ok(json!({}))
     })
 }
@@ -192,10 +208,13 @@ pub fn get(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResul
             return Err(errors::resource_missing());
         };
         let qualifier = fref.qualifier.clone().unwrap_or_else(|| "$LATEST".into());
-        let Some(Policy { statements }) = f.policies.get(&qualifier).cloned() else {
+        let Some(Policy {
+            statements,
+            revision_id,
+        }) = f.policies.get(&qualifier)
+        else {
             return Err(errors::resource_missing());
         };
-        let revision = revision_of(f, &qualifier).cloned().unwrap_or_default();
-        Ok(json!({"Policy": document(&statements), "RevisionId": revision}))
+        Ok(json!({"Policy": document(statements), "RevisionId": revision_id}))
     })
 }

@@ -164,6 +164,10 @@ pub struct Alias {
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
     pub statements: Vec<Value>,
+    /// Function policies: the RevisionId of the function (or alias) when the policy last
+    /// changed. GetPolicy answers it; later changes to the function (PublishVersion...) do not
+    /// move it, as the recordings show.
+    pub revision_id: String,
 }
 
 #[derive(Debug)]

@@ -78,6 +78,10 @@ fn tags_of<'a>(
             }
             Ok(st.csc_tags.entry(arn.to_string()).or_default())
         }
+        // The emulator has no capacity providers: any named one is missing.
+        "capacity-provider" => Err(errors::not_found(format!(
+            "Capacity provider not found: {arn}"
+        ))),
         _ => Err(errors::not_found(format!("Resource not found: {arn}"))),
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::input::Input;
+use super::names::Violations;
 use super::state::Function;
 use super::{errors, function_ref, lookup, paginate, qualified_arn, unqualified_arn, Lambda};
 use crate::service::{AwsError, HandlerResult, RequestContext};
@@ -58,6 +59,21 @@ fn render(stored: &Value, full: bool) -> Value {
     super::state::sort_keys(m)
 }
 
+/// InvokeMode is an enum in the model, checked before anything else.
+fn check_invoke_mode(input: &Input) -> Result<(), AwsError> {
+    let mut v = Violations::default();
+    if let Some(m) = input.str("InvokeMode") {
+        if !["RESPONSE_STREAM", "BUFFERED"].contains(&m) {
+            v.push(
+                m,
+                "invokeMode",
+                "Member must satisfy enum value set: [RESPONSE_STREAM, BUFFERED]",
+            );
+        }
+    }
+    v.into_result()
+}
+
 fn function_url(ctx: &RequestContext) -> String {
     let id: String = uuid::Uuid::new_v4().simple().to_string();
     format!("https://{id}.lambda-url.{}.on.aws/", ctx.region)
@@ -66,6 +82,7 @@ fn function_url(ctx: &RequestContext) -> String {
 pub fn create(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResult {
     let fref = function_ref(ctx, input)?;
     let auth = input.req_str("AuthType")?.to_string();
+    check_invoke_mode(input)?;
     lambda.with_state(ctx, |st| {
         let f = lookup(st, ctx, &fref.name)?;
         let (key, arn) = target(ctx, f, fref.qualifier.as_deref())?;
@@ -110,6 +127,7 @@ pub fn get(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResul
 
 pub fn update(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResult {
     let fref = function_ref(ctx, input)?;
+    check_invoke_mode(input)?;
     lambda.with_state(ctx, |st| {
         let f = lookup(st, ctx, &fref.name)?;
         let (key, _) = target(ctx, f, fref.qualifier.as_deref())?;
@@ -125,7 +143,10 @@ pub fn update(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
         if let Some(m) = input.str("InvokeMode") {
             stored["InvokeMode"] = m.into();
         }
-        stored["_InvokeModeGiven"] = input.has("InvokeMode").into();
+        // Once set explicitly, AWS keeps showing InvokeMode in update answers.
+        if input.has("InvokeMode") {
+            stored["_InvokeModeGiven"] = true.into();
+        }
         stored["LastModifiedTime"] = url_timestamp().into();
         let mut out = render(stored, false);
         out["LastModifiedTime"] = stored["LastModifiedTime"].clone();

@@ -34,6 +34,11 @@ pub fn publish_now(
     if let Some(d) = description {
         config.insert("Description".into(), d.into());
     }
+    if let Some(snap) = config.get_mut("SnapStart") {
+        if snap["ApplyOn"] == "PublishedVersions" {
+            snap["OptimizationStatus"] = "On".into();
+        }
+    }
     f.versions.insert(
         n,
         FunctionVersion {

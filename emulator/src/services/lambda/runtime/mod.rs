@@ -59,6 +59,9 @@ pub struct FunctionSpec {
     pub log_group: String,
     /// Reserved concurrency: at most this many invocations of the function at once.
     pub reserved_concurrency: Option<i64>,
+    /// The invoked qualifier has READY provisioned concurrency: its environments are
+    /// provisioned ones (AWS_LAMBDA_INITIALIZATION_TYPE tells the handler).
+    pub provisioned: bool,
 }
 
 pub struct Invocation {
@@ -84,6 +87,7 @@ struct PoolKey {
     region: String,
     function: String,
     version: String,
+    provisioned: bool,
 }
 
 #[derive(Default)]
@@ -231,7 +235,15 @@ impl Runtimes {
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
             spec.memory_mb.to_string(),
         );
-        set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
+        set(
+            "AWS_LAMBDA_INITIALIZATION_TYPE",
+            if spec.provisioned {
+                "provisioned-concurrency"
+            } else {
+                "on-demand"
+            }
+            .into(),
+        );
         set("AWS_LAMBDA_LOG_GROUP_NAME", spec.log_group.clone());
         set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name(&spec.version));
         set("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR".into());
@@ -315,6 +327,21 @@ impl Runtimes {
         for (k, v) in &spec.variables {
             env.insert(k.clone(), v.clone());
         }
+        // AWS's runtimes start through `exec "$AWS_LAMBDA_EXEC_WRAPPER" <runtime>` when the
+        // variable is set, so a missing wrapper ends init with the shell's exit status 127.
+        let (program, args) = match spec.variables.get("AWS_LAMBDA_EXEC_WRAPPER") {
+            Some(wrapper) => {
+                let mut wrapped = vec![
+                    "-c".to_string(),
+                    "exec \"$0\" \"$@\"".to_string(),
+                    wrapper.clone(),
+                    program.display().to_string(),
+                ];
+                wrapped.extend(args);
+                (PathBuf::from("/bin/sh"), wrapped)
+            }
+            None => (program, args),
+        };
         Ok(LaunchSpec {
             program,
             args,
@@ -335,6 +362,7 @@ impl Runtimes {
             region: spec.region.clone(),
             function: spec.name.clone(),
             version: spec.version.clone(),
+            provisioned: spec.provisioned,
         };
         let (warm, epoch) = {
             let mut pools = self.pools.lock();
