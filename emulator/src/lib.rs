@@ -4,6 +4,17 @@
 //! runner, and the standalone server behind `paritytest emulator`. A model-driven protocol layer
 //! (awsQuery, restJson1) sits in front of the service handlers in `services/`, which never see
 //! HTTP, so the CloudFormation engine can call them in-process through `Emulator::call`.
+//!
+//! A request's path through the core:
+//! - `server`: hyper 1 (HTTP/1.1, keep-alive), body collected, handed to `Emulator::handle_http`;
+//! - `admin`: LocalStack's `/_localstack/health` and state reset, moto's `/moto-api/reset`;
+//! - `identity`: the SigV4 credential scope (access key, region, service), the caller;
+//! - `router`: the service (scope, X-Amz-Target, host, then restJson1 paths or the awsQuery
+//!   Action) and the operation; unknown operations answer InvalidAction / UnknownOperation;
+//! - `protocol`: the request parsed into handler JSON per the `model`, the handler's JSON (or
+//!   `AwsError`) serialized back, each in its protocol's format, with `x-amzn-RequestId`;
+//! - handlers (`services/`) are only called for the operations they declare implemented; the
+//!   others answer 501 NotImplemented naming service and operation.
 
 // `AwsError` is the handler contract's error type and is returned by value on purpose.
 #![allow(clippy::result_large_err)]

@@ -330,7 +330,27 @@ impl Model {
 
     /// The error shape for a wire error code, if the model defines one.
     pub fn error_shape(&self, code: &str) -> Option<&Shape> {
-        self.error_codes.get(code).and_then(|n| self.shapes.get(n))
+        self.error_codes
+            .get(code)
+            .and_then(|n| self.shapes.get(n))
+            .or_else(|| {
+                self.shapes
+                    .get(code)
+                    .filter(|s| s.exception || s.error.is_some())
+            })
+    }
+
+    /// The wire code for an error: a handler may name the shape (`NoSuchEntityException`) where
+    /// the wire carries the shape's `error.code` (`NoSuchEntity`).
+    pub fn wire_error_code<'a>(&'a self, code: &'a str) -> &'a str {
+        if self.error_codes.contains_key(code) {
+            return code;
+        }
+        self.shapes
+            .get(code)
+            .and_then(|s| s.error.as_ref())
+            .and_then(|e| e.code.as_deref())
+            .unwrap_or(code)
     }
 }
 

@@ -273,7 +273,7 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
             "Receiver"
         },
     );
-    xml::text_element(&mut out, "Code", &err.code);
+    xml::text_element(&mut out, "Code", model.wire_error_code(&err.code));
     if !err.message.is_empty() {
         xml::text_element(&mut out, "Message", &err.message);
     }

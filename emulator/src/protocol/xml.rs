@@ -12,6 +12,12 @@ use crate::model::{Model, ShapeRef, ShapeType};
 /// Escape text for element content and attribute values (copies unescaped runs in one go:
 /// this runs on every value of every awsQuery response).
 pub fn escape_into(out: &mut String, text: &str) {
+    // Most values need no escaping; a branch-free scan (vectorizable) finds that out first.
+    let special = |b: u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r');
+    if !text.bytes().fold(false, |found, b| found | special(b)) {
+        out.push_str(text);
+        return;
+    }
     let mut last = 0;
     for (i, b) in text.bytes().enumerate() {
         let entity = match b {

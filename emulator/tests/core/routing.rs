@@ -407,3 +407,18 @@ fn no_content_answers_have_no_body() {
     assert_eq!(r.header("content-type"), None);
     assert_eq!(r.header("x-amzn-RequestId"), Some("id"));
 }
+
+#[test]
+fn error_shape_names_become_wire_codes() {
+    let model = paritytest_emulator::model::pinned("iam").unwrap().get();
+    assert_eq!(
+        model.wire_error_code("NoSuchEntityException"),
+        "NoSuchEntity"
+    );
+    assert_eq!(model.wire_error_code("NoSuchEntity"), "NoSuchEntity");
+    assert_eq!(model.wire_error_code("SomethingElse"), "SomethingElse");
+    let err = paritytest_emulator::AwsError::new("EntityAlreadyExistsException", "exists", 409);
+    let r = paritytest_emulator::protocol::serialize_error(model, &err, "id");
+    let body = String::from_utf8(r.body).unwrap();
+    assert!(body.contains("<Code>EntityAlreadyExists</Code>"), "{body}");
+}
