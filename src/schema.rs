@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use crate::scenario::model::{MultiFile, ScenarioDoc};
 
-const INPUT_SCHEMAS: &str = include_str!(concat!(env!("OUT_DIR"), "/input_schemas.json"));
+use crate::dispatch::INPUT_SCHEMAS;
 
 /// `service.Operation` → its input definition, from the dispatcher's generated file.
 /// The generated file: `definitions` holds operation inputs (`iam.CreateUser`) and nested
