@@ -55,6 +55,7 @@ impl Call<'_> {
                 ));
             }
             self.post_process(shape, &mut body);
+            self.body_payload(shape, &mut body, captured.body.as_deref());
         }
         let mut datetimes = Vec::new();
         if let Some(shape) = output_shape {
@@ -98,26 +99,27 @@ impl Call<'_> {
             FailureKind::Service => {}
         }
         // botocore: an awsQuery error shows Message only when the XML has one; restJson always
-        // has it (possibly empty); a body without any code gets the status and reason phrase.
+        // has it (possibly empty or null, see json_error_message); a body without any code gets
+        // the status and reason phrase.
         let (code, message) = match f.code {
-            Some(code) if self.is_query() => (code, f.message),
-            Some(code) => (code, Some(f.message.unwrap_or_default())),
+            Some(code) if self.is_query() => (code, f.message.map(Value::String)),
+            Some(code) => (code, Some(self.json_error_message(f.message, &raw))),
             // No code on a 2xx: a success body the SDK could not parse.
             None if (200..300).contains(&status) => {
                 return Err(self.unparseable(status, f.detail, &raw))
             }
             None => (
                 status.to_string(),
-                Some(
+                Some(Value::String(
                     f.message
                         .unwrap_or_else(|| reason_phrase(status).to_string()),
-                ),
+                )),
             ),
         };
         let mut error = Map::new();
         error.insert("Code".into(), json!(code));
         if let Some(message) = message {
-            error.insert("Message".into(), json!(message));
+            error.insert("Message".into(), message);
         }
         let mut body = Map::new();
         let mut datetimes = Vec::new();
@@ -141,7 +143,11 @@ impl Call<'_> {
                         if m.location.is_some() {
                             continue;
                         }
-                        if let Some(v) = raw_json.get(m.name.as_deref().unwrap_or(name)) {
+                        // botocore leaves out members whose JSON value is null
+                        if let Some(v) = raw_json
+                            .get(m.name.as_deref().unwrap_or(name))
+                            .filter(|v| !v.is_null())
+                        {
                             body.insert(name.clone(), v.clone());
                         }
                     }
@@ -160,6 +166,20 @@ impl Call<'_> {
             error_code: Some(code),
             datetimes,
         })
+    }
+
+    /// botocore's JSON error message: the body's `message`, else its `Message`, else `""`,
+    /// taken as it is (AWS answers some errors with `"Message": null`, which boto3 shows as
+    /// `None`). A body that is not a JSON object: the SDK's message.
+    fn json_error_message(&self, sdk_message: Option<String>, raw: &[u8]) -> Value {
+        match serde_json::from_slice::<Value>(raw) {
+            Ok(Value::Object(body)) => body
+                .get("message")
+                .or_else(|| body.get("Message"))
+                .cloned()
+                .unwrap_or_else(|| json!("")),
+            _ => json!(sdk_message.unwrap_or_default()),
+        }
     }
 
     fn unparseable(&self, status: u16, error: String, raw: &[u8]) -> DispatchError {
@@ -253,15 +273,41 @@ impl Call<'_> {
                     }
                 }
             }
-            ("lambda", "Invoke") => {
-                // boto3 users read the payload stream as text
-                if let Some(Value::String(b64)) = body.get("Payload") {
-                    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) {
-                        body["Payload"] = json!(String::from_utf8_lossy(&bytes));
-                    }
+            _ => {}
+        }
+    }
+
+    /// botocore reads a string or blob payload member (Lambda's `Invoke` `Payload`) from the
+    /// whole body as text, so it is always there: `""` for an empty body (Event 202, DryRun
+    /// 204), where the SDK leaves the member out. Text, not bytes: that is how boto3 users (and
+    /// the recordings) read the stream.
+    fn body_payload(&self, shape: &str, body: &mut Value, raw: Option<&[u8]>) {
+        let Some(s) = self.model.shape(shape) else {
+            return;
+        };
+        let Some(name) = s.payload.as_deref() else {
+            return;
+        };
+        let Some((target, _)) = member_shape(self.model, s, name) else {
+            return;
+        };
+        if !matches!(target.kind.as_str(), "blob" | "string") {
+            return;
+        }
+        let text = match (raw, body.get(name)) {
+            (Some(raw), _) => String::from_utf8_lossy(raw).into_owned(),
+            // No captured body (should not happen): the SDK's value, blobs being base64.
+            (None, Some(Value::String(v))) if target.kind == "blob" => {
+                match base64::engine::general_purpose::STANDARD.decode(v) {
+                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Err(_) => v.clone(),
                 }
             }
-            _ => {}
+            (None, Some(Value::String(v))) => v.clone(),
+            (None, _) => String::new(),
+        };
+        if let Value::Object(map) = body {
+            map.insert(name.to_string(), json!(text));
         }
     }
 }
