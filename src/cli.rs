@@ -13,7 +13,7 @@ use crate::report::{
 };
 use crate::runner::{self, RunOptions, Selection};
 use crate::scenario::LoadOptions;
-use crate::snapshots::SnapshotMode;
+use crate::snapshots::{SnapshotMode, SnapshotOptions};
 use crate::target::TargetSpec;
 
 #[derive(Debug, Parser)]
@@ -98,6 +98,12 @@ pub enum Command {
         /// CI mode: write nothing, and fail on unreferenced snapshot entries.
         #[arg(long)]
         check: bool,
+        /// With --update: beside each entry recorded, also write the untransformed state
+        /// (secrets redacted; datetimes as YYYY-MM-DDTHH:MM:SS.mmmZ) to the same entry of
+        /// `<name>.raw.snapshot.json`, for writing and debugging transformers. A run that
+        /// records nothing writes none.
+        #[arg(long, env = "SNAPSHOT_RAW", value_parser = clap::builder::FalseyValueParser::new())]
+        snapshot_raw: bool,
         /// Fail when a full run leaves snapshot entries unreferenced.
         #[arg(long)]
         fail_unreferenced: bool,
@@ -299,6 +305,7 @@ async fn dispatch(cli: Cli) -> Exit {
             target,
             update,
             check,
+            snapshot_raw,
             fail_unreferenced,
             jobs,
             fail_fast,
@@ -336,9 +343,17 @@ async fn dispatch(cli: Cli) -> Exit {
                 Some(UpdateMode::New) => SnapshotMode::UpdateNew,
                 None => SnapshotMode::Verify,
             };
+            if snapshot_raw && mode == SnapshotMode::Verify {
+                eprintln!(
+                    "note: --snapshot-raw (SNAPSHOT_RAW) writes raw copies of recorded entries only; this run records nothing (add --update)"
+                );
+            }
             let opts = RunOptions {
                 target,
-                mode,
+                snapshots: SnapshotOptions {
+                    mode,
+                    raw_copy: snapshot_raw,
+                },
                 jobs: jobs as usize,
                 fail_fast,
                 fail_unreferenced: fail_unreferenced || check,

@@ -12,7 +12,7 @@ use crate::dispatch::Outcome;
 use crate::scenario::{
     Assertion, CallStep, Check, Expect, Scenario, Step, StepKind, WaitCondition, WaitStep,
 };
-use crate::snapshots::{self, SnapshotMode, SnapshotStatus};
+use crate::snapshots::{self, SnapshotOptions, SnapshotStatus};
 use crate::target::Target;
 use crate::template::{Context, Templates};
 use crate::waiters::{self, AcceptorState};
@@ -100,7 +100,7 @@ pub struct ScenarioResult {
 pub struct RunEnv<'a> {
     pub target: &'a Target,
     pub cancel: &'a Cancel,
-    pub mode: SnapshotMode,
+    pub snapshots: SnapshotOptions,
     pub color: bool,
 }
 
@@ -108,7 +108,7 @@ struct Run<'a> {
     env: &'a RunEnv<'a>,
     templates: Templates,
     ctx: Context,
-    session: Option<paritytest_snapshot::Session>,
+    session: Option<snapshots::MatchPoints>,
     /// Cleanup steps with the variables at registration.
     cleanups: Vec<(Step, Context)>,
     /// Calls made so far (a Mutex because `send` borrows the run immutably while it awaits).
@@ -187,10 +187,10 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
                 timestamps: sc.timestamps,
                 redact_secrets: true,
             };
-            run.session = Some(
+            run.session = Some(snapshots::MatchPoints::new(
                 paritytest_snapshot::Session::new(sc.transformers.clone(), options)
                     .map_err(|e| fail(&scenario_step, format!("snapshot transformers: {e}")))?,
-            );
+            ));
         }
         Ok::<(), StepFailure>(())
     }
@@ -222,7 +222,7 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
                 sc,
                 session,
                 env.target.spec.is_aws(),
-                env.mode,
+                env.snapshots,
                 durations,
                 env.color,
                 &mut result.parity,

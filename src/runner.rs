@@ -10,7 +10,7 @@ use crate::events::{Event, Reporter, Summary};
 use crate::exit::Exit;
 use crate::interpreter::{run_scenario, Cancel, RunEnv, ScenarioResult, Verdict};
 use crate::scenario::{load_file, LoadOptions, Scenario};
-use crate::snapshots::{SnapshotMode, SnapshotStatus};
+use crate::snapshots::{SnapshotOptions, SnapshotStatus};
 use crate::target::{Target, TargetSpec};
 
 /// Scenario files under `paths` (files as given; directories walked, sorted), skipping the
@@ -123,7 +123,7 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 
 pub struct RunOptions {
     pub target: TargetSpec,
-    pub mode: SnapshotMode,
+    pub snapshots: SnapshotOptions,
     pub jobs: usize,
     pub fail_fast: bool,
     pub fail_unreferenced: bool,
@@ -173,7 +173,7 @@ pub async fn run(
         let env = RunEnv {
             target: &target,
             cancel: &cancel,
-            mode: opts.mode,
+            snapshots: opts.snapshots,
             color: opts.color,
         };
         execute(&scenarios, &env, opts.jobs, opts.fail_fast, reporters).await

@@ -4,9 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use indexmap::IndexMap;
 use paritytest_snapshot::{
-    Durations, Entry, Session, SnapshotFile, ValidationFile, ValidationStatus,
+    redact, Durations, Entry, Session, SnapshotFile, ValidationFile, ValidationStatus,
 };
+use serde_json::Value;
 
 use crate::interpreter::ParityFacts;
 use crate::scenario::Scenario;
@@ -21,6 +23,17 @@ pub enum SnapshotMode {
     UpdateNew,
 }
 
+/// What a run does with snapshot files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotOptions {
+    pub mode: SnapshotMode,
+    /// Beside every entry recorded, also write the untransformed (secret-redacted) state to
+    /// `<name>.raw.snapshot.json` (`--snapshot-raw` / `SNAPSHOT_RAW=1`). Only entries being
+    /// recorded get one: a verifying run writes nothing, and its snapshot file may be a
+    /// read-only recordings folder.
+    pub raw_copy: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SnapshotStatus {
     /// The scenario has no match points (or did not get that far).
@@ -31,12 +44,76 @@ pub enum SnapshotStatus {
     Recorded { validated: bool },
 }
 
+/// A scenario's match points: the snapshot session, plus the secret values seen, kept for the
+/// raw copy (see [`MatchPoints::raw_content`]).
+pub struct MatchPoints {
+    session: Session,
+    secrets: Vec<(String, String)>,
+}
+
+impl MatchPoints {
+    pub fn new(session: Session) -> MatchPoints {
+        MatchPoints {
+            session,
+            secrets: Vec::new(),
+        }
+    }
+
+    pub fn match_value(
+        &mut self,
+        key: &str,
+        value: Value,
+        datetimes: &[String],
+    ) -> Result<(), paritytest_snapshot::SnapshotError> {
+        let mut seen = Vec::new();
+        redact::collect(&value, &mut seen);
+        self.session.match_value(key, value, datetimes)?;
+        self.secrets.append(&mut seen);
+        Ok(())
+    }
+
+    /// The untransformed state for `<name>.raw.snapshot.json`. `Session::raw_content` redacts
+    /// secrets under their own keys only; a secret repeated elsewhere (a payload echoing a
+    /// credential) would reach the file. Until the snapshot crate does it, every string holding
+    /// a secret seen at match time is scrubbed here too (`<secret-access-key:redacted>`).
+    fn raw_content(&self) -> IndexMap<String, Value> {
+        let mut raw = self.session.raw_content();
+        if !self.secrets.is_empty() {
+            for value in raw.values_mut() {
+                scrub_strings(value, &self.secrets);
+            }
+        }
+        raw
+    }
+}
+
+fn scrub_strings(value: &mut Value, secrets: &[(String, String)]) {
+    match value {
+        Value::String(s) => {
+            if secrets
+                .iter()
+                .any(|(_, secret)| s.contains(secret.as_str()))
+            {
+                let mut text =
+                    paritytest_snapshot::pyjson::dumps_compact(&Value::String(s.clone()));
+                redact::scrub_text(&mut text, secrets);
+                if let Ok(Value::String(clean)) = serde_json::from_str::<Value>(&text) {
+                    *s = clean;
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub_strings(v, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|v| scrub_strings(v, secrets)),
+        _ => {}
+    }
+}
+
 /// Records or verifies the session's match points for `sc`.
 pub fn finish(
     sc: &Scenario,
-    session: &Session,
+    points: &MatchPoints,
     against_aws: bool,
-    mode: SnapshotMode,
+    options: SnapshotOptions,
     durations: Durations,
     color: bool,
     parity: &mut ParityFacts,
@@ -44,10 +121,11 @@ pub fn finish(
     let loc = &sc.snapshot;
     let file = SnapshotFile::load(&loc.file).map_err(|e| format!("{}: {e}", loc.file.display()))?;
     let existing = file.entries.get(&loc.key);
+    let session = &points.session;
     parity.match_points = session.keys().count();
     parity.expected_from_aws =
         existing.is_some_and(|entry| is_validated(&loc.validation_file(), &loc.key, entry));
-    let record = match mode {
+    let record = match options.mode {
         SnapshotMode::UpdateAll => true,
         SnapshotMode::UpdateNew => existing.is_none(),
         SnapshotMode::Verify => false,
@@ -58,6 +136,13 @@ pub fn finish(
             .map_err(|e| format!("snapshot: {e}"))?;
         paritytest_snapshot::write_entry(&loc.file, &loc.key, &content)
             .map_err(|e| format!("writing {}: {e}", loc.file.display()))?;
+        if options.raw_copy {
+            paritytest_snapshot::write_raw_entry(&loc.file, &loc.key, &points.raw_content())
+                .map_err(|e| {
+                    let raw = paritytest_snapshot::raw_path(&loc.file);
+                    format!("writing {}: {e}", raw.display())
+                })?;
+        }
         if against_aws {
             paritytest_snapshot::write_validation(&loc.validation_file(), &loc.key, durations)
                 .map_err(|e| format!("writing {}: {e}", loc.validation_file().display()))?;

@@ -13,12 +13,19 @@ pub struct Output {
 
 /// Runs the binary in `dir` without colours.
 pub fn pt(dir: &Path, args: &[&str]) -> Output {
+    pt_env(dir, args, &[])
+}
+
+/// As `pt`, with extra environment variables.
+pub fn pt_env(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_paritytest"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("AWS_PROFILE")
         .env_remove("PARITYTEST_RECORDINGS")
+        .env_remove("SNAPSHOT_RAW")
+        .envs(vars.iter().copied())
         .output()
         .expect("run paritytest");
     Output {
@@ -172,6 +179,100 @@ steps:
         snap["literal"]["recorded-content"]["doc"],
         serde_json::json!({"Arn": "arn:<partition>:iam::111111111111:user/<name:1>", "Name": "<name:1>"})
     );
+}
+
+/// `--snapshot-raw` / `SNAPSHOT_RAW=1` with `--update`: the same entry in
+/// `<name>.raw.snapshot.json`, untransformed (names, account id, headers as answered; datetimes
+/// as `YYYY-MM-DDTHH:MM:SS.mmmZ`) but with secrets redacted. A verifying run writes none.
+#[test]
+fn snapshot_raw_writes_the_untransformed_entry_with_secrets_redacted() {
+    const KEYS: &str = r#"
+name: keys
+transformers:
+  - preset: iam_api
+  - key_value: {key: AccessKeyId}
+vars:
+  user_name: "raw-{{ short_uid() }}"
+steps:
+  - call: iam.CreateUser
+    input: {UserName: "{{ user_name }}"}
+    match: create_user
+    cleanup:
+      call: iam.DeleteUser
+      input: {UserName: "{{ user_name }}"}
+  - call: iam.CreateAccessKey
+    input: {UserName: "{{ user_name }}"}
+    capture: {key_id: $.AccessKey.AccessKeyId, secret: $.AccessKey.SecretAccessKey}
+    match: create_key
+    cleanup:
+      call: iam.DeleteAccessKey
+      input: {UserName: "{{ user_name }}", AccessKeyId: "{{ key_id }}"}
+  - match: echoed
+    value: {Text: "export AWS_SECRET_ACCESS_KEY={{ secret }}"}
+"#;
+    let p = project(&[("scenarios/keys.yaml", KEYS)]);
+    let raw_path = p.path().join("snapshots/keys.raw.snapshot.json");
+
+    let first = pt(p.path(), &["run", "--update", "new"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert!(!raw_path.exists(), "no raw copy unless asked");
+    // Asked for, but nothing is recorded: nothing is written, and the run says why.
+    let nothing = pt_env(p.path(), &["run"], &[("SNAPSHOT_RAW", "1")]);
+    assert_eq!(nothing.code, 0, "{nothing:?}");
+    assert!(!raw_path.exists(), "{nothing:?}");
+    assert!(
+        nothing.stderr.contains("this run records nothing"),
+        "{nothing:?}"
+    );
+
+    for (args, vars) in [
+        (&["run", "--update", "--snapshot-raw"][..], &[][..]),
+        (&["run", "--update"][..], &[("SNAPSHOT_RAW", "1")][..]),
+    ] {
+        let _ = std::fs::remove_file(&raw_path);
+        let rec = pt_env(p.path(), args, vars);
+        assert_eq!(rec.code, 0, "{rec:?}");
+        let text = std::fs::read_to_string(&raw_path).expect("raw copy written");
+        let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let entry = &raw["keys"];
+        assert!(entry["recorded-date"].is_string(), "{text}");
+        let content = &entry["recorded-content"];
+        assert_eq!(
+            content.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["create_user", "create_key", "echoed"]
+        );
+        let user = &content["create_user"]["User"];
+        let name = user["UserName"].as_str().unwrap();
+        assert!(name.starts_with("raw-"), "untransformed name: {text}");
+        let arn = user["Arn"].as_str().unwrap();
+        assert!(
+            arn.starts_with("arn:aws:iam::") && arn.ends_with(&format!(":user/{name}")),
+            "{text}"
+        );
+        let date = user["CreateDate"].as_str().unwrap();
+        let shape = regex::Regex::new(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$").unwrap();
+        assert!(shape.is_match(date), "raw datetime form: {date}");
+        let meta = &content["create_user"]["ResponseMetadata"];
+        assert_eq!(meta["HTTPStatusCode"], 200, "{text}");
+        assert!(meta["RequestId"].is_string(), "{text}");
+        let key = &content["create_key"]["AccessKey"];
+        assert_eq!(key["SecretAccessKey"], "<secret-access-key:redacted>");
+        assert!(
+            key["AccessKeyId"].as_str().unwrap().starts_with("AKIA"),
+            "{text}"
+        );
+        // A secret repeated under another key is redacted too.
+        assert_eq!(
+            content["echoed"]["Text"], "export AWS_SECRET_ACCESS_KEY=<secret-access-key:redacted>",
+            "{text}"
+        );
+        // The transformed entry sits beside it as usual.
+        let snap = std::fs::read_to_string(p.path().join("snapshots/keys.snapshot.json")).unwrap();
+        assert!(
+            snap.contains("<user-name:1>") && !snap.contains(name),
+            "{snap}"
+        );
+    }
 }
 
 /// A standalone `paritytest emulator` on a free port, stopped on drop.
