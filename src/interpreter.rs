@@ -111,6 +111,8 @@ struct Run<'a> {
     session: Option<snapshots::MatchPoints>,
     /// Cleanup steps with the variables at registration.
     cleanups: Vec<(Step, Context)>,
+    /// Running the cleanups: Ctrl-C no longer stops steps, and calls register nothing.
+    in_cleanup: bool,
     /// Calls made so far (a Mutex because `send` borrows the run immutably while it awaits).
     calls: std::sync::Mutex<Vec<CallRecord>>,
 }
@@ -160,6 +162,7 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
         },
         session: None,
         cleanups: Vec::new(),
+        in_cleanup: false,
         calls: Default::default(),
     };
     run.ctx.vars.insert(
@@ -274,7 +277,7 @@ impl Run<'_> {
     }
 
     async fn step(&mut self, step: &Step) -> Result<(), StepFailure> {
-        if self.env.cancel.is_cancelled() {
+        if self.env.cancel.is_cancelled() && !self.in_cleanup {
             return Err(fail(step, "interrupted (Ctrl-C)"));
         }
         if let Some(w) = &step.when {
@@ -314,6 +317,7 @@ impl Run<'_> {
 
     async fn kind(&mut self, step: &Step) -> Result<(), StepFailure> {
         match &step.kind {
+            StepKind::Call(c) if self.in_cleanup => self.cleanup_call(step, c).await,
             StepKind::Call(c) => self.call(step, c).await,
             StepKind::Wait(w) => self.wait(step, w).await,
             StepKind::Include { params, steps, .. } => {
@@ -623,20 +627,19 @@ impl Run<'_> {
         }
     }
 
-    /// Runs the registered cleanups, last first; every failure is reported.
+    /// Runs the registered cleanups, last first, through the ordinary step path (so `when:` and
+    /// `for_each:` hold); every failure is reported. Ctrl-C does not stop them: they are the
+    /// part that must still happen.
     async fn cleanup(&mut self) -> Vec<StepFailure> {
         let mut failures = Vec::new();
+        self.in_cleanup = true;
         while let Some((step, ctx)) = self.cleanups.pop() {
             self.ctx = ctx;
-            let r = match &step.kind {
-                // A cleanup call ignores Ctrl-C: it is the part that must still happen.
-                StepKind::Call(c) => self.cleanup_call(&step, c).await,
-                _ => self.step(&step).await,
-            };
-            if let Err(f) = r {
+            if let Err(f) = self.step(&step).await {
                 failures.push(f);
             }
         }
+        self.in_cleanup = false;
         failures
     }
 

@@ -8,3 +8,4 @@ mod emulator_iam;
 mod emulator_lambda;
 mod runner;
 mod scenarios;
+mod steps;

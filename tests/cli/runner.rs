@@ -46,7 +46,7 @@ impl std::fmt::Debug for Output {
 }
 
 /// A project folder with `scenarios/<name>` files.
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     for (name, text) in files {
         let path = dir.path().join(name);
