@@ -5,12 +5,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use paritytest_snapshot::TransformerSpec;
 use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::dispatch::Outcome;
 use crate::scenario::{
-    Assertion, CallStep, Check, Expect, Scenario, Step, StepKind, WaitCondition, WaitStep,
+    Assertion, CallStep, Check, Expect, Scenario, Step, StepKind, Transformer, WaitCondition,
+    WaitStep,
 };
 use crate::snapshots::{self, SnapshotOptions, SnapshotStatus};
 use crate::target::Target;
@@ -190,8 +192,12 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
                 timestamps: sc.timestamps,
                 redact_secrets: true,
             };
+            let mut specs = Vec::new();
+            for (i, t) in sc.transformers.iter().enumerate() {
+                specs.push(run.transformer(i, t)?);
+            }
             run.session = Some(snapshots::MatchPoints::new(
-                paritytest_snapshot::Session::new(sc.transformers.clone(), options)
+                paritytest_snapshot::Session::new(specs, options)
                     .map_err(|e| fail(&scenario_step, format!("snapshot transformers: {e}")))?,
             ));
         }
@@ -269,6 +275,24 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
 }
 
 impl Run<'_> {
+    /// A transformer's spec, its templates rendered with the scenario's variables.
+    fn transformer(&self, i: usize, t: &Transformer) -> Result<TransformerSpec, StepFailure> {
+        let Some(template) = &t.template else {
+            return Ok(t.spec.clone());
+        };
+        let failure = |message: String| StepFailure {
+            step: format!("transformers[{i}]"),
+            location: t.location.clone(),
+            message,
+        };
+        let rendered = self
+            .templates
+            .render(template, &self.ctx)
+            .map_err(|e| failure(e.to_string()))?;
+        serde_json::from_value(rendered.clone())
+            .map_err(|e| failure(format!("after templating, {rendered}: {e}")))
+    }
+
     async fn steps(&mut self, steps: &[Step]) -> Result<(), StepFailure> {
         for step in steps {
             Box::pin(self.step(step)).await?;

@@ -117,6 +117,14 @@ impl Templates {
             .compile_expression(expr)
             .map_err(|e| render_error(expr, &e))?;
         let v = e.eval(ctx.jinja()).map_err(|e| render_error(expr, &e))?;
+        // Strict mode fails on printing an undefined value, not on returning one: a whole
+        // `{{ expression }}` (or `when:`) naming nothing would silently become null.
+        if v.is_undefined() {
+            return Err(TemplateError::Render {
+                source_text: expr.into(),
+                message: format!("undefined variable `{}`", expr.trim()),
+            });
+        }
         serde_json::to_value(&v).map_err(|e| TemplateError::Render {
             source_text: expr.into(),
             message: e.to_string(),
@@ -385,6 +393,19 @@ mod tests {
         let t = Templates::new();
         let e = t.render_str("x-{{ nope }}", &ctx(json!({}))).unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");
+        // A whole expression keeps its type, so it is evaluated, not printed: still an error.
+        let e = t.render_str("{{ nope }}", &ctx(json!({}))).unwrap_err();
+        assert!(e.to_string().contains("undefined variable `nope`"), "{e}");
+        let e = t
+            .render_str("{{ m.missing }}", &ctx(json!({"m": {}})))
+            .unwrap_err();
+        assert!(e.to_string().contains("m.missing"), "{e}");
+        assert!(t.eval("nope", &ctx(json!({}))).is_err());
+        assert_eq!(
+            t.eval("nope is defined", &ctx(json!({}))).unwrap(),
+            json!(false)
+        );
+        assert_eq!(t.eval("m", &ctx(json!({"m": null}))).unwrap(), json!(null));
     }
 
     #[test]

@@ -13,8 +13,8 @@ use super::model::{
 };
 use super::source::{escape_token, parse_json, parse_yaml, Located};
 use super::{
-    Assertion, CallStep, Check, Expect, Scenario, SnapshotLocation, Step, StepKind, WaitCondition,
-    WaitStep,
+    Assertion, CallStep, Check, Expect, Scenario, SnapshotLocation, Step, StepKind, Transformer,
+    WaitCondition, WaitStep,
 };
 use crate::diagnostic::{did_you_mean, Diagnostic, Pos};
 use crate::scenario::model::KnownGapDoc;
@@ -344,6 +344,7 @@ impl Compiler<'_> {
         for (k, v) in &s.vars {
             self.check_templates(v, &format!("{ptr}/vars/{}", escape_token(k)));
         }
+        let transformers = self.transformers(&s, ptr);
         let steps = self.steps(
             &s.steps,
             &format!("{ptr}/steps"),
@@ -423,7 +424,7 @@ impl Compiler<'_> {
                     known_gap,
                     matrix_vars: combo,
                     vars: s.vars.clone(),
-                    transformers: s.transformers.clone(),
+                    transformers: transformers.clone(),
                     timestamps: s.timestamps.unwrap_or_default(),
                     skip_paths: s.skip.clone(),
                     snapshot,
@@ -431,6 +432,30 @@ impl Compiler<'_> {
                 }
             })
             .collect()
+    }
+
+    /// The declared transformers, with the templated ones kept as written (their template
+    /// syntax checked here, their values rendered when the scenario starts).
+    fn transformers(&mut self, s: &ScenarioDoc, ptr: &str) -> Vec<Transformer> {
+        let mut out = Vec::new();
+        for (i, spec) in s.transformers.iter().enumerate() {
+            let at = format!("{ptr}/transformers/{i}");
+            let written = self.doc.located.value.pointer(&at).cloned();
+            let template = written.filter(has_template);
+            if let Some(t) = &template {
+                self.check_templates(t, &at);
+            }
+            out.push(Transformer {
+                spec: spec.clone(),
+                template,
+                location: format!(
+                    "{}:{}",
+                    self.doc.path.display(),
+                    self.doc.located.pos(&at).line
+                ),
+            });
+        }
+        out
     }
 
     fn snapshot_location(&self, s: &ScenarioDoc, id: &str) -> SnapshotLocation {
@@ -1261,6 +1286,16 @@ fn is_identifier(s: &str) -> bool {
     c.next()
         .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+/// Whether any string in `v` is a template.
+fn has_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("{{") || s.contains("{%"),
+        Value::Array(a) => a.iter().any(has_template),
+        Value::Object(m) => m.values().any(has_template),
+        _ => false,
+    }
 }
 
 /// A templated string or a value helper: its final type is known only when rendered.

@@ -31,7 +31,7 @@ pub struct Scenario {
     /// Matrix values first, then `vars` (templates, rendered at run time in order).
     pub matrix_vars: IndexMap<String, Value>,
     pub vars: IndexMap<String, Value>,
-    pub transformers: Vec<TransformerSpec>,
+    pub transformers: Vec<Transformer>,
     pub timestamps: TimestampSet,
     pub skip_paths: Vec<String>,
     pub snapshot: SnapshotLocation,
@@ -58,6 +58,18 @@ impl Scenario {
         }
         any(&self.steps)
     }
+}
+
+/// A declared snapshot transformer, checked at load time. One whose parameters hold templates
+/// (`regex: {pattern: "{{ fn_name }}", ...}`) is rendered again with the scenario's variables
+/// when the scenario starts, like step inputs.
+#[derive(Debug, Clone)]
+pub struct Transformer {
+    pub spec: TransformerSpec,
+    /// The declaration as written, when it holds templates.
+    pub template: Option<Value>,
+    /// `file:line` of the declaration, for run-time errors.
+    pub location: String,
 }
 
 /// The snapshot file and entry a scenario records into and verifies against.

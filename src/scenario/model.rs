@@ -60,7 +60,9 @@ pub struct ScenarioDoc {
     #[serde(default)]
     pub matrix: IndexMap<String, Vec<Value>>,
     /// Snapshot transformers, in LocalStack's semantics (account id, region and partition
-    /// defaults are always applied).
+    /// defaults are always applied). String parameters are templates, rendered with the
+    /// scenario's variables when it starts: `regex: {pattern: "{{ fn_name }}", replacement:
+    /// "<fn-name>"}`.
     #[serde(default)]
     pub transformers: Vec<TransformerSpec>,
     /// Which basic timestamp transformer set applies (LocalStack: `legacy` for Lambda and

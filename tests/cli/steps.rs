@@ -49,3 +49,71 @@ scenarios:
     assert!(r.stdout.contains("when:"), "{r:?}");
     assert!(r.stdout.contains("scenarios/when.yaml:9"), "{r:?}");
 }
+
+/// Transformer parameters are templates like step inputs: a captured or generated name can be
+/// the regex or the text replaced (LocalStack's `regex(fn_name, "<fn-name>")`).
+#[test]
+fn transformer_parameters_are_templated() {
+    const TEMPLATED: &str = r#"
+name: templated transformers
+vars:
+  fn_name: "fn-{{ short_uid() }}"
+  suffix: "{{ 6 * 7 }}"
+transformers:
+  - regex: {pattern: "{{ fn_name }}", replacement: "<fn-name>"}
+  - text: {text: "v{{ suffix }}", replacement: "<version>"}
+  - key_value: {key: "{{ 'Hand' ~ 'ler' }}", reference_replacement: false}
+steps:
+  - match: doc
+    value:
+      FunctionArn: "arn:aws:lambda:us-east-1:{{ account_id }}:function:{{ fn_name }}"
+      Description: "{{ fn_name }} at v42"
+      Handler: index.handler
+"#;
+    let p = project(&[("scenarios/t.yaml", TEMPLATED)]);
+    let r = pt(p.path(), &["run", "--update"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let snap: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(p.path().join("snapshots/t.snapshot.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        snap["templated transformers"]["recorded-content"]["doc"],
+        serde_json::json!({
+            "Description": "<fn-name> at <version>",
+            "FunctionArn": "arn:<partition>:lambda:<region>:111111111111:function:<fn-name>",
+            "Handler": "handler",
+        })
+    );
+    // A fresh name every run, still the same snapshot.
+    let again = pt(p.path(), &["run"]);
+    assert_eq!(again.code, 0, "{again:?}");
+
+    // A template that fails when rendered is reported like a step input's, at the
+    // transformer's line.
+    let undefined = TEMPLATED.replace(
+        "{{ fn_name }}\", replacement",
+        "{{ no_such }}\", replacement",
+    );
+    let p = project(&[("scenarios/t.yaml", &undefined)]);
+    let r = pt(p.path(), &["run"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("step transformers[0] at scenarios/t.yaml:7"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("no_such"), "{r:?}");
+    // Rendered into something that is not a transformer (a whole `{{ expression }}` keeps its
+    // type): the rendered value is shown.
+    let wrong = TEMPLATED.replace("'Hand' ~ 'ler'", "6 * 7");
+    let p = project(&[("scenarios/t.yaml", &wrong)]);
+    let r = pt(p.path(), &["run"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("step transformers[2] at scenarios/t.yaml:9")
+            && r.stdout.contains("after templating"),
+        "{r:?}"
+    );
+}
