@@ -353,10 +353,21 @@ impl Run<'_> {
                         .map_err(|e| fail(step, format!("with.{k}: {e}")))?;
                     rendered.push((k.clone(), value));
                 }
+                // Parameters are the group's own: afterwards each name has its value from before
+                // the include again (or none). What the group captures or sets is its output
+                // and stays visible.
+                let mut saved = Vec::new();
                 for (k, v) in rendered {
-                    self.ctx.vars.insert(k, v);
+                    saved.push((k.clone(), self.ctx.vars.insert(k, v)));
                 }
-                self.steps(steps).await
+                let result = self.steps(steps).await;
+                for (k, before) in saved.into_iter().rev() {
+                    match before {
+                        Some(v) => self.ctx.vars.insert(k, v),
+                        None => self.ctx.vars.shift_remove(&k),
+                    };
+                }
+                result
             }
             StepKind::Match { key, value } => {
                 let key = self.render_key(step, key)?;

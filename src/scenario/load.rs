@@ -51,10 +51,25 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Vec<Scenario>, Vec<D
         Ok(scenarios)
     } else {
         let mut d = cx.diags;
-        d.sort_by_key(|d| d.pos);
+        d.sort_by(|a, b| (a.pos, &a.file).cmp(&(b.pos, &b.file)));
         d.dedup();
-        Err(d.into_iter().map(|d| d.with_source(&text)).collect())
+        Err(with_source_of(d, path, &text))
     }
+}
+
+/// Attaches `text` (the source of `path`) to the diagnostics about `path`; those about a group
+/// file included from it already carry that file's lines.
+fn with_source_of(diags: Vec<Diagnostic>, path: &Path, text: &str) -> Vec<Diagnostic> {
+    diags
+        .into_iter()
+        .map(|d| {
+            if d.file == path {
+                d.with_source(text)
+            } else {
+                d
+            }
+        })
+        .collect()
 }
 
 /// One parsed source file.
@@ -318,7 +333,11 @@ impl Compiler<'_> {
 
     /// The whole-document error repeats the first step error found by the step pre-pass.
     fn push_unique(&mut self, d: Diagnostic) {
-        if !self.diags.iter().any(|x| x.pos == d.pos) {
+        if !self
+            .diags
+            .iter()
+            .any(|x| x.pos == d.pos && x.file == d.file)
+        {
             self.diags.push(d);
         }
     }
@@ -1120,8 +1139,7 @@ impl Compiler<'_> {
             };
             let steps = sub.steps(&g.steps, &format!("{gptr}/steps"), &other_groups, &path);
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            self.diags
-                .extend(sub.diags.into_iter().map(|d| d.with_source(&text)));
+            self.diags.extend(with_source_of(sub.diags, &path, &text));
             (g, steps)
         } else {
             let Some((g, gptr)) = groups.get(name).cloned() else {

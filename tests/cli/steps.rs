@@ -117,3 +117,56 @@ steps:
         "{r:?}"
     );
 }
+
+const GROUPS: &str = r#"# groups only
+groups:
+  make_user:
+    params: {name: null, only_param: unused}
+    steps:
+      - call: iam.CreateUser
+        input: {UserName: "{{ name }}"}
+        capture: {user_arn: $.User.Arn}
+        cleanup:
+          call: iam.DeleteUser
+          input: {UserName: "{{ name }}"}
+      - assert:
+          - {value: "{{ name }}", matches: "^inner-"}
+"#;
+
+/// A group's parameters are its own: after the include the including scenario sees its own
+/// variables again; what the group captures is its output. A failing step of a group from
+/// another file is reported at that file's line.
+#[test]
+fn included_groups_scope_their_parameters() {
+    const MAIN: &str = r#"
+name: scoped
+vars:
+  name: outer
+steps:
+  - include: _groups.yaml#make_user
+    with: {name: "inner-{{ short_uid() }}"}
+  - assert:
+      - {value: "{{ name }}", equals: outer}
+      - {value: "{{ only_param is defined }}", equals: false}
+      - {value: "{{ user_arn }}", matches: ":user/inner-"}
+"#;
+    let p = project(&[
+        ("scenarios/_groups.yaml", GROUPS),
+        ("scenarios/main.yaml", MAIN),
+    ]);
+    let r = pt(p.path(), &["run"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let failing = MAIN.replace("inner-{{ short_uid() }}", "other");
+    let p = project(&[
+        ("scenarios/_groups.yaml", GROUPS),
+        ("scenarios/main.yaml", &failing),
+    ]);
+    let r = pt(p.path(), &["run"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("step assert at scenarios/_groups.yaml:13"),
+        "{r:?}"
+    );
+}
