@@ -153,6 +153,25 @@ pub fn is_structural(path: &str) -> bool {
     translate(path).is_ok_and(|rfc| simple_segments(&rfc).is_some())
 }
 
+/// Whether what `path` selects in one match key's value is the same whether it is evaluated
+/// on the whole state or on `{key: value}`, in the same order: structural shapes, except a
+/// leading `$..X` when X is a match key (pre-order puts the root's own member first).
+pub fn is_key_local(path: &str, is_match_key: &dyn Fn(&str) -> bool) -> bool {
+    let Some(segments) = translate(path).ok().and_then(|rfc| simple_segments(&rfc)) else {
+        return false;
+    };
+    match segments.first() {
+        Some(Simple::Descendant(name)) => !is_match_key(name),
+        Some(_) => true,
+        None => false,
+    }
+}
+
+/// Whether `path` selects the root itself (`$`).
+pub fn is_root(path: &str) -> bool {
+    translate(path).is_ok_and(|rfc| rfc == "$")
+}
+
 /// A segment of the common path shapes (`$..Code.Location`, `$.key.Field`, `$..Tags[*]`).
 #[derive(Debug)]
 enum Simple {

@@ -370,6 +370,14 @@ impl TransformerSpec {
             TransformerSpec::Jsonpath(s) => {
                 // Fail on a bad path at declaration, not mid-run.
                 jsonpath::translate(&s.path)?;
+                if jsonpath::is_root(&s.path) {
+                    // `$` is the `{match-key: value}` state itself, neither a string to register
+                    // nor a value to overwrite.
+                    return Err(SnapshotError::JsonPath {
+                        path: s.path.clone(),
+                        message: "selects the whole state; name a match key or field".into(),
+                    });
+                }
                 out.push((
                     s.priority,
                     if s.reference_replacement {
@@ -740,18 +748,105 @@ impl Context {
             to: format!("<{name}:{n}>"),
         });
     }
+}
 
-    fn register_value(&mut self, value: &Value, name: &str) -> Result<(), SnapshotError> {
-        match value {
-            Value::String(s) if !datetime::is_datetime(value) => {
-                self.register(s, name);
-                Ok(())
-            }
-            other => Err(SnapshotError::Transformer(format!(
-                "reference {name:?}: the value {} is not a string",
-                crate::pyjson::dumps_compact(other)
-            ))),
+/// Where the tree-walking transformers put the reference values they find: the shared
+/// [`Context`] (whole-state route) or a [`Log`] (per-key route). `'t` is the transformers'
+/// lifetime, which the reference names borrow from.
+pub(crate) trait Registry<'t> {
+    fn register(&mut self, value: &str, name: &'t str);
+}
+
+impl<'t> Registry<'t> for Context {
+    fn register(&mut self, value: &str, name: &'t str) {
+        Context::register(self, value, name)
+    }
+}
+
+fn register_value<'t>(
+    reg: &mut impl Registry<'t>,
+    value: &Value,
+    name: &'t str,
+) -> Result<(), SnapshotError> {
+    match value {
+        Value::String(s) if !datetime::is_datetime(value) => {
+            reg.register(s, name);
+            Ok(())
         }
+        other => Err(SnapshotError::Transformer(format!(
+            "reference {name:?}: the value {} is not a string",
+            crate::pyjson::dumps_compact(other)
+        ))),
+    }
+}
+
+/// What the transformers found while each match key was transformed on its own: per
+/// transformer, the reference values in match-key order then walk order, which is the order
+/// in which the whole-state pipeline registers them (transformer order first, §4). Replaying it
+/// numbers the references exactly as that pipeline does.
+pub(crate) struct Log<'t> {
+    /// The values, back to back (one allocation instead of one per value).
+    arena: String,
+    entries: Vec<Vec<Logged<'t>>>,
+}
+
+enum Logged<'t> {
+    Ref {
+        range: std::ops::Range<usize>,
+        name: &'t str,
+    },
+    /// The transformer failed on a match key; the whole-state pipeline stops there.
+    Failed(SnapshotError),
+}
+
+impl<'t> Log<'t> {
+    pub(crate) fn new(transformers: usize) -> Self {
+        Log {
+            arena: String::new(),
+            entries: (0..transformers).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// The [`Registry`] of transformer number `t`.
+    pub(crate) fn at(&mut self, t: usize) -> LogAt<'_, 't> {
+        LogAt { log: self, t }
+    }
+
+    pub(crate) fn fail(&mut self, t: usize, error: SnapshotError) {
+        self.entries[t].push(Logged::Failed(error));
+    }
+
+    /// Registers everything in whole-state order: per transformer, its logged references, then
+    /// its deferred text replacements. The first failure in that order is the result.
+    pub(crate) fn replay(
+        self,
+        transformers: &[Prioritized],
+        ctx: &mut Context,
+    ) -> Result<(), SnapshotError> {
+        for ((_, transformer), entries) in transformers.iter().zip(self.entries) {
+            for entry in entries {
+                match entry {
+                    Logged::Ref { range, name } => ctx.register(&self.arena[range], name),
+                    Logged::Failed(error) => return Err(error),
+                }
+            }
+            transformer.defer(ctx);
+        }
+        Ok(())
+    }
+}
+
+pub(crate) struct LogAt<'l, 't> {
+    log: &'l mut Log<'t>,
+    t: usize,
+}
+
+impl<'t> Registry<'t> for LogAt<'_, 't> {
+    fn register(&mut self, value: &str, name: &'t str) {
+        let start = self.log.arena.len();
+        self.log.arena.push_str(value);
+        let range = start..self.log.arena.len();
+        self.log.entries[self.t].push(Logged::Ref { range, name });
     }
 }
 
@@ -885,10 +980,35 @@ fn is_unset(v: &Value) -> bool {
 impl Transformer {
     /// Runs one transformer over the whole state (`{match-key: value}`).
     pub(crate) fn run(&self, state: &mut Value, ctx: &mut Context) -> Result<(), SnapshotError> {
+        self.edit(state, ctx)?;
+        self.defer(ctx);
+        Ok(())
+    }
+
+    /// Whether what this transformer does to a match key's value depends on that value alone
+    /// (given the match keys), so that each key can be transformed on its own. Only JSONPath
+    /// can look across keys: non-structural shapes, or `$..X` where X is a match key (the
+    /// root's own member comes first in pre-order).
+    pub(crate) fn is_key_local(&self, is_match_key: &dyn Fn(&str) -> bool) -> bool {
+        match self {
+            Transformer::JsonpathRef { path, .. } | Transformer::JsonpathDirect { path, .. } => {
+                jsonpath::is_key_local(path, is_match_key)
+            }
+            _ => true,
+        }
+    }
+
+    /// The tree part: structural edits, and the references found in the tree, on the state or
+    /// on one match key's `{key: value}`.
+    pub(crate) fn edit<'t>(
+        &'t self,
+        state: &mut Value,
+        ctx: &mut impl Registry<'t>,
+    ) -> Result<(), SnapshotError> {
         match self {
             Transformer::KeyValueRef { key, name } => kv_walk(state, &mut |k, v| {
                 if k == key && !is_unset(v) {
-                    ctx.register_value(v, name)?;
+                    register_value(ctx, v, name)?;
                     return Ok(true);
                 }
                 Ok(false)
@@ -903,7 +1023,7 @@ impl Transformer {
             Transformer::JsonpathRef { path, name } => {
                 for steps in jsonpath::find(state, path)? {
                     if let Some(v) = jsonpath::get_mut(state, &steps) {
-                        ctx.register_value(v, name)?;
+                        register_value(ctx, v, name)?;
                     }
                 }
                 Ok(())
@@ -914,20 +1034,6 @@ impl Transformer {
                         *v = Value::String(replacement.clone());
                     }
                 }
-                Ok(())
-            }
-            Transformer::Regex { regex, replacement } => {
-                ctx.replacements.push(Replacement::Regex {
-                    regex: regex.clone(),
-                    to: replacement.clone(),
-                });
-                Ok(())
-            }
-            Transformer::Text { text, replacement } => {
-                ctx.replacements.push(Replacement::Literal {
-                    from: text.clone(),
-                    to: replacement.clone(),
-                });
                 Ok(())
             }
             Transformer::ResourceName { name } => kv_walk(state, &mut |_, v| {
@@ -992,13 +1098,6 @@ impl Transformer {
                 });
                 Ok(())
             }
-            Transformer::LegacyIsoRegex => {
-                ctx.replacements.push(Replacement::Regex {
-                    regex: ISO8601.clone(),
-                    to: "date".into(),
-                });
-                Ok(())
-            }
             Transformer::LegacyDatetime => kv_walk(state, &mut |_, v| {
                 if datetime::is_datetime(v) {
                     *v = Value::String("datetime".into());
@@ -1020,14 +1119,43 @@ impl Transformer {
                 }
                 Ok(false)
             }),
+            // Deferred: see `defer`.
+            Transformer::Regex { .. }
+            | Transformer::Text { .. }
+            | Transformer::LegacyIsoRegex
+            | Transformer::Secrets => Ok(()),
+        }
+    }
+
+    /// The deferred part: text replacements that do not depend on the tree.
+    pub(crate) fn defer(&self, ctx: &mut Context) {
+        match self {
+            Transformer::Regex { regex, replacement } => {
+                ctx.replacements.push(Replacement::Regex {
+                    regex: regex.clone(),
+                    to: replacement.clone(),
+                });
+            }
+            Transformer::Text { text, replacement } => {
+                ctx.replacements.push(Replacement::Literal {
+                    from: text.clone(),
+                    to: replacement.clone(),
+                });
+            }
+            Transformer::LegacyIsoRegex => {
+                ctx.replacements.push(Replacement::Regex {
+                    regex: ISO8601.clone(),
+                    to: "date".into(),
+                });
+            }
             Transformer::Secrets => {
                 let secrets = std::mem::take(&mut ctx.secrets);
                 for (key, value) in &secrets {
                     ctx.register(value, &kebab(key));
                 }
                 ctx.secrets = secrets;
-                Ok(())
             }
+            _ => {}
         }
     }
 }
