@@ -136,14 +136,65 @@ fn push_name(out: &mut String, name: &str) {
 
 /// The normalized paths of every match, in jsonpath-rust's order (pre-order for `..`).
 pub fn find(value: &Value, path: &str) -> Result<Vec<Vec<Step>>, SnapshotError> {
-    let rfc = translate(path)?;
-    if let Some(segments) = simple_segments(&rfc) {
-        return Ok(find_simple(value, &segments));
+    Path::parse(path)?.find(value)
+}
+
+/// A path translated once, to be evaluated on many values (every match key, every run).
+#[derive(Debug, Clone)]
+pub struct Path {
+    original: String,
+    rfc: String,
+    /// The direct evaluation of the common shapes, when the path has one.
+    simple: Option<Vec<Simple>>,
+}
+
+impl Path {
+    pub fn parse(path: &str) -> Result<Path, SnapshotError> {
+        let rfc = translate(path)?;
+        let simple = simple_segments(&rfc);
+        Ok(Path {
+            original: path.to_string(),
+            rfc,
+            simple,
+        })
     }
-    let found = value
-        .query_only_path(&rfc)
-        .map_err(|e| error(path, format!("{e} (as RFC 9535: {rfc})")))?;
-    found.iter().map(|p| parse_normalized(p, path)).collect()
+
+    pub fn as_str(&self) -> &str {
+        &self.original
+    }
+
+    /// The normalized paths of every match, in jsonpath-rust's order (pre-order for `..`).
+    pub fn find(&self, value: &Value) -> Result<Vec<Vec<Step>>, SnapshotError> {
+        if let Some(segments) = &self.simple {
+            return Ok(find_simple(value, segments));
+        }
+        let found = value
+            .query_only_path(&self.rfc)
+            .map_err(|e| error(&self.original, format!("{e} (as RFC 9535: {})", self.rfc)))?;
+        found
+            .iter()
+            .map(|p| parse_normalized(p, &self.original))
+            .collect()
+    }
+
+    /// See [`is_structural`].
+    pub fn is_structural(&self) -> bool {
+        self.simple.is_some()
+    }
+
+    /// See [`is_key_local`].
+    pub fn is_key_local(&self, is_match_key: &dyn Fn(&str) -> bool) -> bool {
+        match self.simple.as_deref().and_then(|s| s.first()) {
+            Some(Simple::Descendant(name)) => !is_match_key(name),
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// Whether the path selects the root itself (`$`).
+    pub fn is_root(&self) -> bool {
+        self.rfc == "$"
+    }
 }
 
 /// Whether `path` only selects by names, indices and `*` (no filters, slices, negative
@@ -157,23 +208,11 @@ pub fn is_structural(path: &str) -> bool {
 /// on the whole state or on `{key: value}`, in the same order: structural shapes, except a
 /// leading `$..X` when X is a match key (pre-order puts the root's own member first).
 pub fn is_key_local(path: &str, is_match_key: &dyn Fn(&str) -> bool) -> bool {
-    let Some(segments) = translate(path).ok().and_then(|rfc| simple_segments(&rfc)) else {
-        return false;
-    };
-    match segments.first() {
-        Some(Simple::Descendant(name)) => !is_match_key(name),
-        Some(_) => true,
-        None => false,
-    }
-}
-
-/// Whether `path` selects the root itself (`$`).
-pub fn is_root(path: &str) -> bool {
-    translate(path).is_ok_and(|rfc| rfc == "$")
+    Path::parse(path).is_ok_and(|p| p.is_key_local(is_match_key))
 }
 
 /// A segment of the common path shapes (`$..Code.Location`, `$.key.Field`, `$..Tags[*]`).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Simple {
     Child(String),
     Descendant(String),
@@ -381,9 +420,18 @@ pub fn get_mut<'a>(value: &'a mut Value, steps: &[Step]) -> Option<&'a mut Value
 /// placeholder and dropped once all paths ran, so indices in later paths still refer to the
 /// original positions (jsonpath-ng semantics as LocalStack applies skip paths).
 pub fn remove_all(value: &mut Value, paths: &[String]) -> Result<(), SnapshotError> {
+    let paths = paths
+        .iter()
+        .map(|p| Path::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    remove_all_parsed(value, &paths)
+}
+
+/// [`remove_all`] for parsed paths.
+pub fn remove_all_parsed(value: &mut Value, paths: &[Path]) -> Result<(), SnapshotError> {
     let mut placed = false;
     for path in paths {
-        for steps in find(value, path)? {
+        for steps in path.find(value)? {
             let Some((last, parent)) = steps.split_last() else {
                 // `$` itself: there is no parent to remove it from; leave it.
                 continue;

@@ -186,10 +186,9 @@ fn rewrite(r: &Replacer<'_>, value: &mut Value) {
                 *s = datetime::python_str(dt);
             }
             if is_plain(s) {
-                // The escaped form is the string, and stays plain: replace in place.
-                if r.may_change(s) {
-                    r.apply(s);
-                }
+                // The escaped form is the string, and stays plain: replace in place (cheap
+                // when nothing matches, so no separate `may_change` scan).
+                r.apply(s);
             } else if let Some(replaced) = replaced_escaped(r, s) {
                 *s = replaced;
             }

@@ -6,12 +6,13 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::file::Entry;
+use crate::jsonpath::{self, Path};
 use crate::replace::Replacer;
 use crate::report::{self, VerifyReport};
 use crate::transform::{
     fixture_defaults, Context, Log, Prioritized, TextReplacer, TimestampSet, Transformer,
 };
-use crate::{datetime, jsonpath, pyjson, redact, SnapshotError, TransformerSpec};
+use crate::{datetime, pyjson, redact, SnapshotError, TransformerSpec};
 
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
@@ -235,9 +236,13 @@ impl Session {
         recorded: &Entry,
         skip_paths: &[String],
     ) -> Result<VerifyReport, SnapshotError> {
-        if !skip_paths.iter().all(|p| jsonpath::is_structural(p)) {
-            return self.verify_whole(recorded, skip_paths);
-        }
+        let parsed: Result<Vec<Path>, _> = skip_paths.iter().map(|p| Path::parse(p)).collect();
+        let skip_paths = match parsed {
+            Ok(paths) if paths.iter().all(Path::is_structural) => paths,
+            // Errors too are reported where the whole-state route reports them.
+            _ => return self.verify_whole(recorded, skip_paths),
+        };
+        let skip_paths = &skip_paths[..];
         // Structural skip paths select inside each match key's value alone, so each key is
         // skipped, replaced and compared on its own, while its data is still in cache.
         let t = self.transform()?;
@@ -290,7 +295,7 @@ impl Session {
 
 /// `value` without what `skip_paths` select in `{key: value}`; `None` when they select the key.
 fn without(
-    skip_paths: &[String],
+    skip_paths: &[Path],
     key: String,
     value: Value,
 ) -> Result<Option<(String, Value)>, SnapshotError> {
@@ -300,7 +305,7 @@ fn without(
     let mut tree = Map::with_capacity(1);
     tree.insert(key, value);
     let mut tree = Value::Object(tree);
-    jsonpath::remove_all(&mut tree, skip_paths)?;
+    jsonpath::remove_all_parsed(&mut tree, skip_paths)?;
     let Value::Object(tree) = tree else {
         unreachable!("an object stays an object")
     };

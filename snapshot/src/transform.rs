@@ -252,11 +252,11 @@ pub(crate) enum Transformer {
         replacement: String,
     },
     JsonpathRef {
-        path: String,
+        path: jsonpath::Path,
         name: String,
     },
     JsonpathDirect {
-        path: String,
+        path: jsonpath::Path,
         replacement: String,
     },
     Regex {
@@ -369,8 +369,8 @@ impl TransformerSpec {
             }
             TransformerSpec::Jsonpath(s) => {
                 // Fail on a bad path at declaration, not mid-run.
-                jsonpath::translate(&s.path)?;
-                if jsonpath::is_root(&s.path) {
+                let path = jsonpath::Path::parse(&s.path)?;
+                if path.is_root() {
                     // `$` is the `{match-key: value}` state itself, neither a string to register
                     // nor a value to overwrite.
                     return Err(SnapshotError::JsonPath {
@@ -382,12 +382,12 @@ impl TransformerSpec {
                     s.priority,
                     if s.reference_replacement {
                         Transformer::JsonpathRef {
-                            path: s.path.clone(),
+                            path,
                             name: s.replacement.clone(),
                         }
                     } else {
                         Transformer::JsonpathDirect {
-                            path: s.path.clone(),
+                            path,
                             replacement: s.replacement.clone(),
                         }
                     },
@@ -470,6 +470,10 @@ fn kv(key: &str) -> Transformer {
     }
 }
 
+fn static_path(path: &str) -> jsonpath::Path {
+    jsonpath::Path::parse(path).expect("static JSONPath")
+}
+
 fn preset_members(preset: Preset) -> Vec<Transformer> {
     match preset {
         Preset::IamApi => [
@@ -495,11 +499,11 @@ fn preset_members(preset: Preset) -> Vec<Transformer> {
                 replacement: "<code-size>".into(),
             },
             Transformer::JsonpathDirect {
-                path: "$..Code.Location".into(),
+                path: static_path("$..Code.Location"),
                 replacement: "<location>".into(),
             },
             Transformer::JsonpathDirect {
-                path: "$..Content.Location".into(),
+                path: static_path("$..Content.Location"),
                 replacement: "<layer-location>".into(),
             },
             Transformer::ResourceName {
@@ -605,7 +609,8 @@ pub(crate) struct TextReplacer<'a> {
     replacements: &'a [Replacement],
     /// Pattern id → the indices of the literal replacements with that text (ascending).
     users: Vec<Vec<usize>>,
-    regexes: Vec<usize>,
+    /// The regex replacements, each with a cheap test that its regex cannot match a text.
+    regexes: Vec<(usize, Option<fn(&[u8]) -> bool>)>,
     automaton: Option<aho_corasick::AhoCorasick>,
     max_len: usize,
 }
@@ -627,7 +632,11 @@ impl<'a> TextReplacer<'a> {
                     users[id].push(i);
                 }
                 Replacement::Literal { .. } => {}
-                Replacement::Regex { .. } => regexes.push(i),
+                Replacement::Regex { regex, .. } => {
+                    let precheck = (regex.as_str() == ISO8601.as_str())
+                        .then_some(iso8601_candidate as fn(&[u8]) -> bool);
+                    regexes.push((i, precheck));
+                }
             }
         }
         let max_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
@@ -658,16 +667,34 @@ impl<'a> TextReplacer<'a> {
         }
     }
 
+    /// Queues the regexes after `after` whose precheck passes on the changed text.
+    fn requeue_regexes(&self, bytes: &[u8], after: usize, pending: &mut BTreeSet<usize>) {
+        for &(j, precheck) in &self.regexes {
+            if j > after && precheck.is_none_or(|may| may(bytes)) {
+                pending.insert(j);
+            }
+        }
+    }
+
     /// Whether some replacement may match in `text` (false means [`TextReplacer::apply`]
     /// certainly leaves it unchanged).
     pub(crate) fn may_match(&self, text: &str) -> bool {
         self.automaton
             .as_ref()
             .is_some_and(|ac| ac.is_match(text.as_bytes()))
-            || self.regexes.iter().any(|&i| match &self.replacements[i] {
-                Replacement::Regex { regex, .. } => regex.is_match(text),
-                Replacement::Literal { .. } => false,
-            })
+            || self
+                .regexes
+                .iter()
+                .any(|&(i, _)| self.regex_matches(i, text))
+    }
+
+    /// Whether regex replacement `i` matches `text` (its precheck first).
+    fn regex_matches(&self, i: usize, text: &str) -> bool {
+        let Replacement::Regex { regex, .. } = &self.replacements[i] else {
+            return false;
+        };
+        let precheck = self.regexes.iter().find(|(j, _)| *j == i).and_then(|r| r.1);
+        precheck.is_none_or(|may| may(text.as_bytes())) && regex.is_match(text)
     }
 
     /// Whether no match can cross or create a JSON string delimiter, so that replacing in each
@@ -685,8 +712,14 @@ impl<'a> TextReplacer<'a> {
     }
 
     pub(crate) fn apply(&self, text: &mut String) {
-        // The replacements still to try, in order: a superset of those that can match.
-        let mut pending: BTreeSet<usize> = self.regexes.iter().copied().collect();
+        // The replacements still to try, in order: a superset of those that can match. A regex
+        // whose precheck fails now may match after a replacement: it is queued again then.
+        let mut pending: BTreeSet<usize> = self
+            .regexes
+            .iter()
+            .filter(|(_, precheck)| precheck.is_none_or(|may| may(text.as_bytes())))
+            .map(|(i, _)| *i)
+            .collect();
         self.mark(text.as_bytes(), None, &mut pending);
         while let Some(i) = pending.pop_first() {
             match &self.replacements[i] {
@@ -712,11 +745,13 @@ impl<'a> TextReplacer<'a> {
                         let window = start.saturating_sub(reach)..(end + reach).min(bytes.len());
                         self.mark(&bytes[window], Some(i), &mut pending);
                     }
+                    self.requeue_regexes(bytes, i, &mut pending);
                 }
                 Replacement::Regex { regex, to } => {
                     if let std::borrow::Cow::Owned(s) = regex.replace_all(text, to.as_str()) {
                         *text = s;
                         self.mark(text.as_bytes(), Some(i), &mut pending);
+                        self.requeue_regexes(text.as_bytes(), i, &mut pending);
                     }
                 }
             }
@@ -907,6 +942,13 @@ pub(crate) fn iso8601_regex() -> Regex {
 }
 static ISO8601_ANCHORED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^(?:{})", ISO8601.as_str())).expect("static regex"));
+/// A cheap necessary condition for [`ISO8601`] to match: `-DDTHH:` somewhere.
+fn iso8601_candidate(bytes: &[u8]) -> bool {
+    bytes
+        .windows(7)
+        .any(|w| w[3] == b'T' && w[0] == b'-' && w[6] == b':')
+}
+
 /// `k.lower().endswith("id")` without allocating.
 fn ends_with_id(k: &str) -> bool {
     k.len() >= 2 && k.as_bytes()[k.len() - 2..].eq_ignore_ascii_case(b"id")
@@ -992,7 +1034,7 @@ impl Transformer {
     pub(crate) fn is_key_local(&self, is_match_key: &dyn Fn(&str) -> bool) -> bool {
         match self {
             Transformer::JsonpathRef { path, .. } | Transformer::JsonpathDirect { path, .. } => {
-                jsonpath::is_key_local(path, is_match_key)
+                path.is_key_local(is_match_key)
             }
             _ => true,
         }
@@ -1021,7 +1063,7 @@ impl Transformer {
                 Ok(false)
             }),
             Transformer::JsonpathRef { path, name } => {
-                for steps in jsonpath::find(state, path)? {
+                for steps in path.find(state)? {
                     if let Some(v) = jsonpath::get_mut(state, &steps) {
                         register_value(ctx, v, name)?;
                     }
@@ -1029,7 +1071,7 @@ impl Transformer {
                 Ok(())
             }
             Transformer::JsonpathDirect { path, replacement } => {
-                for steps in jsonpath::find(state, path)? {
+                for steps in path.find(state)? {
                     if let Some(v) = jsonpath::get_mut(state, &steps) {
                         *v = Value::String(replacement.clone());
                     }
@@ -1327,21 +1369,57 @@ mod tests {
             seed ^= seed << 17;
             seed % n
         };
-        let alphabet = ['a', 'b', 'c', '"'];
-        for _ in 0..3000 {
+        // Pieces of ISO 8601 dates too, so that replacements create dates the built-in regex
+        // (and its precheck) must see.
+        let alphabet = ["a", "b", "c", "\"", "2024-01-31", "T", "10:11:12", "Z", "-"];
+        let mut dates = 0;
+        for round in 0..6000 {
+            let letters = if round % 2 == 0 {
+                4
+            } else {
+                alphabet.len() as u64
+            };
             let word = |max: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
                 let len = 1 + next(max);
-                (0..len).map(|_| alphabet[next(4) as usize]).collect()
+                (0..len).map(|_| alphabet[next(letters) as usize]).collect()
             };
-            let text = word(30, &mut next);
+            let text = if round % 2 == 0 {
+                word(30, &mut next)
+            } else {
+                // Near-dates that one replacement completes (`a` → `T`, `Z` appended...).
+                let near = [
+                    "2024-01-31T10:11:12Z",
+                    "2024-01-31a10:11:12Z",
+                    "2024-01-31T10:11:12",
+                ];
+                (0..1 + next(4))
+                    .map(|_| match next(3) {
+                        0 => near[next(3) as usize].to_string(),
+                        _ => word(2, &mut next),
+                    })
+                    .collect()
+            };
             let count = 1 + next(6);
             let mut replacements = Vec::new();
             for _ in 0..count {
-                let from = word(3, &mut next);
-                let to = word(4, &mut next);
+                let (from, to) = if round % 2 == 0 {
+                    (word(3, &mut next), word(4, &mut next))
+                } else {
+                    let from = ["a", "b", "T", "Z"][next(4) as usize];
+                    (
+                        from.to_string(),
+                        ["T", "Z", "", "a"][next(4) as usize].to_string(),
+                    )
+                };
                 if next(5) == 0 {
                     let regex = Regex::new(&regex::escape(&from)).unwrap();
                     replacements.push(Replacement::Regex { regex, to });
+                } else if round % 2 == 1 && next(3) == 0 {
+                    let to = "date".to_string();
+                    replacements.push(Replacement::Regex {
+                        regex: ISO8601.clone(),
+                        to,
+                    });
                 } else {
                     replacements.push(Replacement::Literal { from, to });
                 }
@@ -1358,7 +1436,9 @@ mod tests {
             let mut fast = text.clone();
             TextReplacer::new(&replacements).unwrap().apply(&mut fast);
             assert_eq!(fast, naive, "text {text:?}, replacements {replacements:?}");
+            dates += naive.contains("date") as usize;
         }
+        assert!(dates > 100, "dates replaced in {dates} cases");
     }
 
     #[test]
