@@ -268,7 +268,11 @@ fn simple_segments(rfc: &str) -> Option<Vec<Simple>> {
 }
 
 fn find_simple(root: &Value, segments: &[Simple]) -> Vec<Vec<Step>> {
-    let mut current: Vec<(Vec<Step>, &Value)> = vec![(Vec::new(), root)];
+    find_from(vec![(Vec::new(), root)], segments)
+}
+
+/// The matches of `segments` below the nodes already selected.
+fn find_from<'v>(mut current: Vec<(Vec<Step>, &'v Value)>, segments: &[Simple]) -> Vec<Vec<Step>> {
     for segment in segments {
         let mut next = Vec::new();
         for (path, node) in current {
@@ -459,6 +463,129 @@ pub fn remove_all_parsed(value: &mut Value, paths: &[Path]) -> Result<(), Snapsh
     Ok(())
 }
 
+/// Whether `expected` without what `paths` select in `{key: expected}` equals `actual`
+/// (serde_json equality), that is `remove_all_parsed` on a copy of `{key: expected}` and then
+/// `==`, without the copy: verification runs this on every recorded value, and copying
+/// megabytes of recordings costs more than the rest of the comparison. `None` when it cannot
+/// tell: a path selects the match key itself, or is not structural. For structural paths, what
+/// a path selects after earlier removals is what it selects before them, minus nodes inside
+/// removed parts, so every match can be found on the original tree.
+pub fn entry_equal_without(
+    key: &str,
+    expected: &Value,
+    paths: &[Path],
+    actual: &Value,
+) -> Option<bool> {
+    let mut found: Vec<Vec<Step>> = Vec::new();
+    for path in paths {
+        let segments = path.simple.as_deref()?;
+        for steps in find_in_entry(key, expected, segments) {
+            if steps.len() == 1 {
+                return None;
+            }
+            found.push(steps);
+        }
+    }
+    if found.is_empty() {
+        return Some(expected == actual);
+    }
+    // Relative to `expected`.
+    let removed: Vec<&[Step]> = found.iter().map(|steps| &steps[1..]).collect();
+    // A list element removed (not inside another removed part): then every placeholder-like
+    // string in the lists goes too, as in `drop_placeholders`.
+    let placed = removed.iter().any(|path| {
+        matches!(path.last(), Some(Step::Index(_)))
+            && get(expected, &path[..path.len() - 1]).is_some_and(Value::is_array)
+            && !removed
+                .iter()
+                .any(|outer| outer.len() < path.len() && path.starts_with(outer))
+    });
+    Some(equal_masked(expected, &removed, actual, placed))
+}
+
+/// [`find_simple`] on `{key: value}`, without building it.
+fn find_in_entry<'v>(key: &str, value: &'v Value, segments: &[Simple]) -> Vec<Vec<Step>> {
+    let Some((first, rest)) = segments.split_first() else {
+        return Vec::new();
+    };
+    let root = [Step::Key(key.to_string())];
+    let mut current: Vec<(Vec<Step>, &'v Value)> = Vec::new();
+    match first {
+        Simple::Child(name) if name == key => current.push((root.to_vec(), value)),
+        Simple::ChildAll => current.push((root.to_vec(), value)),
+        Simple::Descendant(name) => {
+            if name == key {
+                current.push((root.to_vec(), value));
+            }
+            if value.is_object() || value.is_array() {
+                descend(value, name, &root, &mut Vec::new(), &mut current);
+            }
+        }
+        Simple::Child(_) | Simple::ChildIndex(_) => {}
+    }
+    find_from(current, rest)
+}
+
+fn get<'a>(value: &'a Value, steps: &[Step]) -> Option<&'a Value> {
+    steps.iter().try_fold(value, |node, step| match step {
+        Step::Key(k) => node.as_object()?.get(k),
+        Step::Index(i) => node.as_array()?.get(*i),
+    })
+}
+
+/// `removed` holds the removed paths relative to `expected` (none empty).
+fn equal_masked(expected: &Value, removed: &[&[Step]], actual: &Value, placed: bool) -> bool {
+    if removed.is_empty() && !placed {
+        return expected == actual;
+    }
+    // The removed paths below one child, relative to it; `None` when the child itself goes.
+    let below = |step: &Step| -> Option<Vec<&[Step]>> {
+        let mut out = Vec::new();
+        for path in removed {
+            if path[0] == *step {
+                if path.len() == 1 {
+                    return None;
+                }
+                out.push(&path[1..]);
+            }
+        }
+        Some(out)
+    };
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            let mut kept = 0;
+            for (k, ev) in e {
+                let Some(sub) = below(&Step::Key(k.clone())) else {
+                    continue;
+                };
+                kept += 1;
+                match a.get(k) {
+                    Some(av) if equal_masked(ev, &sub, av, placed) => {}
+                    _ => return false,
+                }
+            }
+            kept == a.len()
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            let mut actual_items = a.iter();
+            for (i, ev) in e.iter().enumerate() {
+                let Some(sub) = below(&Step::Index(i)) else {
+                    continue;
+                };
+                if placed && ev.as_str() == Some(PLACEHOLDER) {
+                    continue;
+                }
+                match actual_items.next() {
+                    Some(av) if equal_masked(ev, &sub, av, placed) => {}
+                    _ => return false,
+                }
+            }
+            actual_items.next().is_none()
+        }
+        _ => removed.is_empty() && expected == actual,
+    }
+}
+
 const PLACEHOLDER: &str = "\u{FDD0}removed";
 
 fn drop_placeholders(value: &mut Value) {
@@ -507,6 +634,92 @@ mod tests {
                 .collect();
             assert_eq!(fast, slow, "{path} ({rfc})");
         }
+    }
+
+    /// xorshift: deterministic, no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    fn random_value(rng: &mut Rng, depth: u32) -> Value {
+        match rng.next(if depth > 2 { 3 } else { 6 }) {
+            0 => json!(rng.next(3)),
+            1 => json!(["x", "y", PLACEHOLDER][rng.next(3) as usize]),
+            2 => Value::Null,
+            3 => Value::Array(
+                (0..rng.next(4))
+                    .map(|_| random_value(rng, depth + 1))
+                    .collect(),
+            ),
+            _ => {
+                let mut map = serde_json::Map::new();
+                for _ in 0..rng.next(4) {
+                    let k = ["a", "b", "Tags", "k"][rng.next(4) as usize];
+                    map.insert(k.into(), random_value(rng, depth + 1));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    /// The copy-free comparison says what removing from a copy and comparing says.
+    #[test]
+    fn entry_equal_without_equals_removal_then_equality() {
+        let mut rng = Rng(0x9E3779B97F4A7C15);
+        let pool = [
+            "$..a",
+            "$.k",
+            "$.k.a",
+            "$..Tags[1]",
+            "$..Tags[0]",
+            "$..Tags[*]",
+            "$..b.*",
+            "$.*",
+            "$..Tags[0].a",
+            "$..k",
+            "$..[0]",
+            "$..b[?(@.a)]",
+        ];
+        let (mut equal, mut decided) = (0, 0);
+        for _ in 0..20000 {
+            let expected = random_value(&mut rng, 0);
+            let paths: Vec<Path> = (0..rng.next(3))
+                .map(|_| Path::parse(pool[rng.next(pool.len() as u64) as usize]).unwrap())
+                .collect();
+            let mut tree = json!({"k": expected.clone()});
+            remove_all_parsed(&mut tree, &paths).unwrap();
+            let removed = tree.get("k").cloned();
+            let actual = match (&removed, rng.next(3)) {
+                (Some(v), 0 | 1) => v.clone(),
+                _ => random_value(&mut rng, 1),
+            };
+            let fast = entry_equal_without("k", &expected, &paths, &actual);
+            if let Some(fast) = fast {
+                decided += 1;
+                equal += fast as usize;
+                assert_eq!(
+                    Some(fast),
+                    removed.map(|v| v == actual),
+                    "expected {expected}, actual {actual}, paths {paths:?}"
+                );
+            } else {
+                let structural = paths.iter().all(Path::is_structural);
+                assert!(
+                    !structural || removed.is_none(),
+                    "undecided: {expected} {paths:?}"
+                );
+            }
+        }
+        assert!(
+            decided > 10000 && equal > 5000,
+            "{decided} decided, {equal} equal"
+        );
     }
 
     #[test]

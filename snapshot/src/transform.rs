@@ -991,7 +991,7 @@ static LOG_STREAM: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The resource part of an ARN that `resource_name` registers (§4), if any.
-pub(crate) fn arn_resource(value: &str) -> Option<String> {
+pub(crate) fn arn_resource(value: &str) -> Option<&str> {
     let caps = ARN.captures(value)?;
     let service = caps.get(1)?.as_str();
     let rest = caps.get(2)?.as_str();
@@ -999,18 +999,18 @@ pub(crate) fn arn_resource(value: &str) -> Option<String> {
         return None;
     }
     let found = if let Some((_, after)) = value.split_once(":changeSet/") {
-        after.to_string()
+        after
     } else if let Some((_, last)) = rest.rsplit_once('/') {
-        last.to_string()
+        last
     } else if let (Some(f), "lambda") = (rest.strip_prefix("function:"), service) {
         let cut = f.split('$').next().unwrap_or(f);
-        cut.strip_suffix(':').unwrap_or(cut).to_string()
+        cut.strip_suffix(':').unwrap_or(cut)
     } else if let Some(layer) = rest.strip_prefix("layer:") {
-        layer.split(':').next().unwrap_or(layer).to_string()
+        layer.split(':').next().unwrap_or(layer)
     } else if let Some((_, last)) = rest.rsplit_once(':') {
-        last.to_string()
+        last
     } else {
-        rest.to_string()
+        rest
     };
     (!found.is_empty()).then_some(found)
 }
@@ -1081,7 +1081,7 @@ impl Transformer {
             Transformer::ResourceName { name } => kv_walk(state, &mut |_, v| {
                 let arn = v.as_str().filter(|s| s.starts_with("arn:"));
                 if let Some(resource) = arn.and_then(arn_resource) {
-                    ctx.register(&resource, name);
+                    ctx.register(resource, name);
                     return Ok(true);
                 }
                 Ok(false)
