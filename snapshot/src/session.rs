@@ -135,16 +135,19 @@ impl Session {
     /// registered. Each match key is transformed on its own when that gives the whole-state
     /// result (see [`Session::transform_per_key`]).
     fn transform(&self) -> Result<Transformed, SnapshotError> {
-        let is_match_key = |k: &str| self.state.contains_key(k);
-        if self
-            .transformers
-            .iter()
-            .all(|(_, t)| t.is_key_local(&is_match_key))
-        {
+        if self.is_key_local() {
             self.transform_per_key()
         } else {
             self.transform_whole()
         }
+    }
+
+    /// Whether each match key can be transformed on its own ([`Session::transform_per_key`]).
+    fn is_key_local(&self) -> bool {
+        let is_match_key = |k: &str| self.state.contains_key(k);
+        self.transformers
+            .iter()
+            .all(|(_, t)| t.is_key_local(&is_match_key))
     }
 
     /// The reference pipeline: each transformer over the whole state in turn.
@@ -173,26 +176,37 @@ impl Session {
     fn transform_per_key(&self) -> Result<Transformed, SnapshotError> {
         let mut log = Log::new(self.transformers.len());
         let mut tree = Vec::with_capacity(self.state.len());
-        'keys: for (key, value) in &self.state {
-            let mut value = value.clone();
-            pre_parse(&mut value);
-            let mut single = Map::with_capacity(1);
-            single.insert(key.clone(), value);
-            let mut single = Value::Object(single);
-            for (t, (_, transformer)) in self.transformers.iter().enumerate() {
-                if let Err(error) = transformer.edit(&mut single, &mut log.at(t)) {
-                    log.fail(t, error);
-                    continue 'keys;
-                }
-            }
-            if let Value::Object(single) = single {
-                // Empty when a transformer removed the match key itself.
-                tree.extend(single);
-            }
+        for (key, value) in &self.state {
+            tree.extend(self.transform_key(key, value, &mut log));
         }
         let mut ctx = self.context();
         log.replay(&self.transformers, &mut ctx)?;
         Ok(Transformed { tree, ctx })
+    }
+
+    /// One match key's `(key, value)` after pre-parse and every transformer, `None` when a
+    /// transformer removed the key itself or failed (the failure goes to the log).
+    fn transform_key<'t>(
+        &'t self,
+        key: &str,
+        value: &Value,
+        log: &mut Log<'t>,
+    ) -> Option<(String, Value)> {
+        let mut value = value.clone();
+        pre_parse(&mut value);
+        let mut single = Map::with_capacity(1);
+        single.insert(key.to_string(), value);
+        let mut single = Value::Object(single);
+        for (t, (_, transformer)) in self.transformers.iter().enumerate() {
+            if let Err(error) = transformer.edit(&mut single, &mut log.at(t)) {
+                log.fail(t, error);
+                return None;
+            }
+        }
+        match single {
+            Value::Object(single) => single.into_iter().next(),
+            _ => None,
+        }
     }
 
     fn context(&self) -> Context {
@@ -245,10 +259,27 @@ impl Session {
         let skip_paths = &skip_paths[..];
         // Structural skip paths select inside each match key's value alone, so each key is
         // skipped, replaced and compared on its own, while its data is still in cache.
-        let t = self.transform()?;
-        let replacer = self.replacer(&t.ctx)?;
+        if !self.is_key_local() {
+            let t = self.transform_whole()?;
+            return self.verify_keys(t.tree.into_iter(), &t.ctx, recorded, skip_paths);
+        }
+        // Transforming each key again right before its comparison (instead of keeping every
+        // transformed value) measured slower: the transformers cost more than the memory.
+        let t = self.transform_per_key()?;
+        self.verify_keys(t.tree.into_iter(), &t.ctx, recorded, skip_paths)
+    }
+
+    /// Skips, replaces and compares each transformed `(key, value)`.
+    fn verify_keys(
+        &self,
+        keys: impl Iterator<Item = (String, Value)>,
+        ctx: &Context,
+        recorded: &Entry,
+        skip_paths: &[Path],
+    ) -> Result<VerifyReport, SnapshotError> {
+        let replacer = self.replacer(ctx)?;
         let mut report = VerifyReport::default();
-        for (key, value) in t.tree {
+        for (key, value) in keys {
             // A skip path may drop the match key itself: then it is not compared.
             let Some((key, value)) = without(skip_paths, key, value)? else {
                 continue;

@@ -613,6 +613,53 @@ pub(crate) struct TextReplacer<'a> {
     regexes: Vec<(usize, Option<fn(&[u8]) -> bool>)>,
     automaton: Option<aho_corasick::AhoCorasick>,
     max_len: usize,
+    /// Where a literal can start: see [`Starts`].
+    starts: Starts,
+}
+
+/// The first two bytes of every literal (the byte alone for one-byte literals), as a 64 Kib
+/// bitmap. aho-corasick turns its own prefilters off for thousands of patterns, and its
+/// automaton then costs several times a bitmap test per byte; most string leaves hold no
+/// position where a reference can start, so they skip the automaton entirely.
+struct Starts {
+    pairs: Box<[u64; 1024]>,
+    singles: [bool; 256],
+}
+
+impl Starts {
+    fn new(patterns: &[&str]) -> Self {
+        let mut starts = Starts {
+            pairs: Box::new([0; 1024]),
+            singles: [false; 256],
+        };
+        for p in patterns.iter().map(|p| p.as_bytes()) {
+            match p {
+                [a] => starts.singles[*a as usize] = true,
+                [a, b, ..] => {
+                    let i = (*a as usize) << 8 | *b as usize;
+                    starts.pairs[i >> 6] |= 1 << (i & 63);
+                }
+                [] => {}
+            }
+        }
+        starts
+    }
+
+    /// The first position where a literal may start; every occurrence starts there or later.
+    fn first(&self, bytes: &[u8]) -> Option<usize> {
+        for (i, &a) in bytes.iter().enumerate() {
+            if self.singles[a as usize] {
+                return Some(i);
+            }
+            if let Some(&b) = bytes.get(i + 1) {
+                let pair = (a as usize) << 8 | b as usize;
+                if self.pairs[pair >> 6] & (1 << (pair & 63)) != 0 {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
 }
 
 impl<'a> TextReplacer<'a> {
@@ -653,13 +700,18 @@ impl<'a> TextReplacer<'a> {
             regexes,
             automaton,
             max_len,
+            starts: Starts::new(&unique),
         })
     }
 
     /// Queues every literal replacement after `after` whose text occurs in `bytes`.
     fn mark(&self, bytes: &[u8], after: Option<usize>, pending: &mut BTreeSet<usize>) {
+        let Some(start) = self.starts.first(bytes) else {
+            return;
+        };
         if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(bytes) {
+            // Pattern ids only: the positions do not matter here.
+            for m in ac.find_overlapping_iter(&bytes[start..]) {
                 let users = &self.users[m.pattern().as_usize()];
                 let from = after.map_or(0, |a| users.partition_point(|&j| j <= a));
                 pending.extend(&users[from..]);
@@ -679,13 +731,15 @@ impl<'a> TextReplacer<'a> {
     /// Whether some replacement may match in `text` (false means [`TextReplacer::apply`]
     /// certainly leaves it unchanged).
     pub(crate) fn may_match(&self, text: &str) -> bool {
-        self.automaton
-            .as_ref()
-            .is_some_and(|ac| ac.is_match(text.as_bytes()))
-            || self
-                .regexes
-                .iter()
-                .any(|&(i, _)| self.regex_matches(i, text))
+        let bytes = text.as_bytes();
+        self.automaton.as_ref().is_some_and(|ac| {
+            self.starts
+                .first(bytes)
+                .is_some_and(|start| ac.is_match(&bytes[start..]))
+        }) || self
+            .regexes
+            .iter()
+            .any(|&(i, _)| self.regex_matches(i, text))
     }
 
     /// Whether regex replacement `i` matches `text` (its precheck first).
@@ -776,7 +830,11 @@ impl Context {
             return;
         }
         self.cache.insert(value.to_string());
-        let n = self.counters.entry(name.to_string()).or_insert(0);
+        // `get_mut` first: no copy of the name for every value.
+        let n = match self.counters.get_mut(name) {
+            Some(n) => n,
+            None => self.counters.entry(name.to_string()).or_insert(0),
+        };
         *n += 1;
         self.replacements.push(Replacement::Literal {
             from: value.replace('"', "\\\""),
