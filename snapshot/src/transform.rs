@@ -615,6 +615,8 @@ pub(crate) struct TextReplacer<'a> {
     max_len: usize,
     /// Where a literal can start: see [`Starts`].
     starts: Starts,
+    /// The bytes that occur in some literal.
+    literal_bytes: [bool; 256],
 }
 
 /// The first two bytes of every literal (the byte alone for one-byte literals), as a 64 Kib
@@ -687,6 +689,10 @@ impl<'a> TextReplacer<'a> {
             }
         }
         let max_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
+        let mut literal_bytes = [false; 256];
+        for b in unique.iter().flat_map(|p| p.bytes()) {
+            literal_bytes[b as usize] = true;
+        }
         let automaton = if unique.is_empty() {
             None
         } else {
@@ -701,6 +707,7 @@ impl<'a> TextReplacer<'a> {
             automaton,
             max_len,
             starts: Starts::new(&unique),
+            literal_bytes,
         })
     }
 
@@ -716,6 +723,18 @@ impl<'a> TextReplacer<'a> {
                 let from = after.map_or(0, |a| users.partition_point(|&j| j <= a));
                 pending.extend(&users[from..]);
             }
+        }
+    }
+
+    /// Whether no literal occurrence can reach across the edges of an inserted `to`: its first
+    /// and last bytes occur in no literal (`<` and `>` of `<name:N>` references, typically),
+    /// so an occurrence that touches `to` lies inside it.
+    fn is_isolated(&self, to: &str) -> bool {
+        match (to.as_bytes().first(), to.as_bytes().last()) {
+            (Some(&first), Some(&last)) => {
+                !self.literal_bytes[first as usize] && !self.literal_bytes[last as usize]
+            }
+            _ => false,
         }
     }
 
@@ -794,10 +813,16 @@ impl<'a> TextReplacer<'a> {
                     *text = out;
                     // Every occurrence was replaced; new ones can only touch inserted text.
                     let bytes = text.as_bytes();
-                    let reach = self.max_len.saturating_sub(1);
-                    for (start, end) in inserted {
-                        let window = start.saturating_sub(reach)..(end + reach).min(bytes.len());
-                        self.mark(&bytes[window], Some(i), &mut pending);
+                    if self.is_isolated(to) {
+                        // They lie inside each copy of `to`, so `to` alone tells.
+                        self.mark(to.as_bytes(), Some(i), &mut pending);
+                    } else {
+                        let reach = self.max_len.saturating_sub(1);
+                        for (start, end) in inserted {
+                            let window =
+                                start.saturating_sub(reach)..(end + reach).min(bytes.len());
+                            self.mark(&bytes[window], Some(i), &mut pending);
+                        }
                     }
                     self.requeue_regexes(bytes, i, &mut pending);
                 }
@@ -1488,7 +1513,10 @@ mod tests {
             let mut replacements = Vec::new();
             for _ in 0..count {
                 let (from, to) = if round % 2 == 0 {
-                    (word(3, &mut next), word(4, &mut next))
+                    let to = word(4, &mut next);
+                    // References look like this: edges that occur in no literal.
+                    let to = if next(3) == 0 { format!("<{to}>") } else { to };
+                    (word(3, &mut next), to)
                 } else {
                     let from = ["a", "b", "T", "Z"][next(4) as usize];
                     (
