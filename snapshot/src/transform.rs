@@ -615,8 +615,8 @@ pub(crate) struct TextReplacer<'a> {
     max_len: usize,
     /// Where a literal can start: see [`Starts`].
     starts: Starts,
-    /// The bytes that occur in some literal.
-    literal_bytes: [bool; 256],
+    /// Every pair of consecutive bytes in some literal, as a 64 Kib bitmap.
+    inner_pairs: Box<[u64; 1024]>,
 }
 
 /// The first two bytes of every literal (the byte alone for one-byte literals), as a 64 Kib
@@ -689,9 +689,10 @@ impl<'a> TextReplacer<'a> {
             }
         }
         let max_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
-        let mut literal_bytes = [false; 256];
-        for b in unique.iter().flat_map(|p| p.bytes()) {
-            literal_bytes[b as usize] = true;
+        let mut inner_pairs = Box::new([0u64; 1024]);
+        for pair in unique.iter().flat_map(|p| p.as_bytes().windows(2)) {
+            let i = (pair[0] as usize) << 8 | pair[1] as usize;
+            inner_pairs[i >> 6] |= 1 << (i & 63);
         }
         let automaton = if unique.is_empty() {
             None
@@ -707,7 +708,7 @@ impl<'a> TextReplacer<'a> {
             automaton,
             max_len,
             starts: Starts::new(&unique),
-            literal_bytes,
+            inner_pairs,
         })
     }
 
@@ -726,13 +727,14 @@ impl<'a> TextReplacer<'a> {
         }
     }
 
-    /// Whether no literal occurrence can reach across the edges of an inserted `to`: its first
-    /// and last bytes occur in no literal (`<` and `>` of `<name:N>` references, typically),
-    /// so an occurrence that touches `to` lies inside it.
-    fn is_isolated(&self, to: &str) -> bool {
-        match (to.as_bytes().first(), to.as_bytes().last()) {
-            (Some(&first), Some(&last)) => {
-                !self.literal_bytes[first as usize] && !self.literal_bytes[last as usize]
+    /// Whether an occurrence of a literal can cross the edge between `bytes[at - 1]` and
+    /// `bytes[at]`: only if some literal holds that pair of bytes (for `<name:N>` references
+    /// next to ordinary text, none does).
+    fn edge_may_join(&self, bytes: &[u8], at: usize) -> bool {
+        match (at.checked_sub(1).and_then(|b| bytes.get(b)), bytes.get(at)) {
+            (Some(&a), Some(&b)) => {
+                let pair = (a as usize) << 8 | b as usize;
+                self.inner_pairs[pair >> 6] & (1 << (pair & 63)) != 0
             }
             _ => false,
         }
@@ -811,14 +813,13 @@ impl<'a> TextReplacer<'a> {
                     }
                     out.push_str(&text[last..]);
                     *text = out;
-                    // Every occurrence was replaced; new ones can only touch inserted text.
+                    // Every occurrence was replaced; new ones can only touch inserted text: lie
+                    // inside a copy of `to` (so `to` alone tells), or cross one of its edges.
                     let bytes = text.as_bytes();
-                    if self.is_isolated(to) {
-                        // They lie inside each copy of `to`, so `to` alone tells.
-                        self.mark(to.as_bytes(), Some(i), &mut pending);
-                    } else {
-                        let reach = self.max_len.saturating_sub(1);
-                        for (start, end) in inserted {
+                    self.mark(to.as_bytes(), Some(i), &mut pending);
+                    let reach = self.max_len.saturating_sub(1);
+                    for (start, end) in inserted {
+                        if self.edge_may_join(bytes, start) || self.edge_may_join(bytes, end) {
                             let window =
                                 start.saturating_sub(reach)..(end + reach).min(bytes.len());
                             self.mark(&bytes[window], Some(i), &mut pending);
