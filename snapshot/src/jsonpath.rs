@@ -487,7 +487,7 @@ pub fn entry_equal_without(
         }
     }
     if found.is_empty() {
-        return Some(expected == actual);
+        return Some(crate::report::json_eq(expected, actual));
     }
     // Relative to `expected`.
     let removed: Vec<&[Step]> = found.iter().map(|steps| &steps[1..]).collect();
@@ -536,7 +536,7 @@ fn get<'a>(value: &'a Value, steps: &[Step]) -> Option<&'a Value> {
 /// `removed` holds the removed paths relative to `expected` (none empty).
 fn equal_masked(expected: &Value, removed: &[&[Step]], actual: &Value, placed: bool) -> bool {
     if removed.is_empty() && !placed {
-        return expected == actual;
+        return crate::report::json_eq(expected, actual);
     }
     // The removed paths below one child, relative to it; `None` when the child itself goes.
     let below = |step: &Step| -> Option<Vec<&[Step]>> {
@@ -582,7 +582,7 @@ fn equal_masked(expected: &Value, removed: &[&[Step]], actual: &Value, placed: b
             }
             actual_items.next().is_none()
         }
-        _ => removed.is_empty() && expected == actual,
+        _ => removed.is_empty() && crate::report::json_eq(expected, actual),
     }
 }
 
