@@ -796,11 +796,14 @@ impl<'a> TextReplacer<'a> {
             .map(|(i, _)| *i)
             .collect();
         self.mark(text.as_bytes(), None, &mut pending);
+        // The text before each literal replacement: one buffer for all of them.
+        let mut out = String::new();
+        let mut inserted = Vec::new();
         while let Some(i) = pending.pop_first() {
             match &self.replacements[i] {
                 Replacement::Literal { from, to } => {
-                    let mut out = String::with_capacity(text.len());
-                    let mut inserted = Vec::new();
+                    out.clear();
+                    inserted.clear();
                     let mut last = 0;
                     for (at, _) in text.match_indices(from.as_str()) {
                         out.push_str(&text[last..at]);
@@ -812,13 +815,13 @@ impl<'a> TextReplacer<'a> {
                         continue;
                     }
                     out.push_str(&text[last..]);
-                    *text = out;
+                    std::mem::swap(text, &mut out);
                     // Every occurrence was replaced; new ones can only touch inserted text: lie
                     // inside a copy of `to` (so `to` alone tells), or cross one of its edges.
                     let bytes = text.as_bytes();
                     self.mark(to.as_bytes(), Some(i), &mut pending);
                     let reach = self.max_len.saturating_sub(1);
-                    for (start, end) in inserted {
+                    for &(start, end) in &inserted {
                         if self.edge_may_join(bytes, start) || self.edge_may_join(bytes, end) {
                             let window =
                                 start.saturating_sub(reach)..(end + reach).min(bytes.len());
