@@ -865,8 +865,13 @@ impl Context {
             None => self.counters.entry(name.to_string()).or_insert(0),
         };
         *n += 1;
+        let from = if value.contains('"') {
+            value.replace('"', "\\\"")
+        } else {
+            value.to_string()
+        };
         self.replacements.push(Replacement::Literal {
-            from: value.replace('"', "\\\""),
+            from,
             to: format!("<{name}:{n}>"),
         });
     }
@@ -945,6 +950,10 @@ impl<'t> Log<'t> {
         transformers: &[Prioritized],
         ctx: &mut Context,
     ) -> Result<(), SnapshotError> {
+        // At most one cache entry and one replacement per logged value: no rehash on growth.
+        let logged: usize = self.entries.iter().map(Vec::len).sum();
+        ctx.cache.reserve(logged);
+        ctx.replacements.reserve(logged + transformers.len());
         for ((_, transformer), entries) in transformers.iter().zip(self.entries) {
             for entry in entries {
                 match entry {
@@ -1323,9 +1332,14 @@ fn remove_key(value: &mut Value, key: &str) {
             if map.keys().any(|k| k == key) {
                 map.shift_remove(key);
             }
-            map.values_mut().for_each(|v| remove_key(v, key));
+            map.values_mut()
+                .filter(|v| v.is_object() || v.is_array())
+                .for_each(|v| remove_key(v, key));
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| remove_key(v, key)),
+        Value::Array(items) => items
+            .iter_mut()
+            .filter(|v| v.is_object() || v.is_array())
+            .for_each(|v| remove_key(v, key)),
         _ => {}
     }
 }
