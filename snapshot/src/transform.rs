@@ -1053,10 +1053,16 @@ fn ends_with_id(k: &str) -> bool {
 /// LocalStack's `/timestamp/i` key test. Python's IGNORECASE also folds a few non-ASCII letters
 /// (e.g. the Kelvin sign); keys are ASCII in AWS responses.
 fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    // Every key pays for this test: compare whole windows only where the first byte matches.
+    let first = first.to_ascii_lowercase();
     haystack
         .as_bytes()
         .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        .any(|w| w[0].to_ascii_lowercase() == first && w.eq_ignore_ascii_case(needle))
 }
 /// New-set string patterns, tested from the start (`.` is any character).
 static NEW_TIMESTAMPS: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
