@@ -757,19 +757,11 @@ impl<'a> TextReplacer<'a> {
             self.starts
                 .first(bytes)
                 .is_some_and(|start| ac.is_match(&bytes[start..]))
-        }) || self
-            .regexes
-            .iter()
-            .any(|&(i, _)| self.regex_matches(i, text))
-    }
-
-    /// Whether regex replacement `i` matches `text` (its precheck first).
-    fn regex_matches(&self, i: usize, text: &str) -> bool {
-        let Replacement::Regex { regex, .. } = &self.replacements[i] else {
-            return false;
-        };
-        let precheck = self.regexes.iter().find(|(j, _)| *j == i).and_then(|r| r.1);
-        precheck.is_none_or(|may| may(text.as_bytes())) && regex.is_match(text)
+        }) || self.regexes.iter().any(|&(i, precheck)| {
+            precheck.is_none_or(|may| may(bytes))
+                && matches!(&self.replacements[i],
+                    Replacement::Regex { regex, .. } if regex.is_match(text))
+        })
     }
 
     /// Whether no match can cross or create a JSON string delimiter, so that replacing in each
@@ -805,7 +797,7 @@ impl<'a> TextReplacer<'a> {
                     out.clear();
                     inserted.clear();
                     let mut last = 0;
-                    for (at, _) in text.match_indices(from.as_str()) {
+                    for at in find_all(text, from) {
                         out.push_str(&text[last..at]);
                         inserted.push((out.len(), out.len() + to.len()));
                         out.push_str(to);
@@ -1038,11 +1030,31 @@ pub(crate) fn iso8601_regex() -> Regex {
 }
 static ISO8601_ANCHORED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^(?:{})", ISO8601.as_str())).expect("static regex"));
+/// The starts of the non-overlapping occurrences of `from` in `text`, leftmost first, as
+/// `str::match_indices` gives them: texts here are single JSON strings, too short for its
+/// two-way searcher's setup (per call) to pay off, so memchr finds the candidates.
+fn find_all<'a>(text: &'a str, from: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let (bytes, pattern) = (text.as_bytes(), from.as_bytes());
+    let mut next = 0;
+    std::iter::from_fn(move || {
+        let (&first, _) = pattern.split_first()?;
+        while next + pattern.len() <= bytes.len() {
+            let at = next + memchr::memchr(first, &bytes[next..=bytes.len() - pattern.len()])?;
+            if bytes[at..].starts_with(pattern) {
+                next = at + pattern.len();
+                return Some(at);
+            }
+            next = at + 1;
+        }
+        None
+    })
+}
+
 /// A cheap necessary condition for [`ISO8601`] to match: `-DDTHH:` somewhere.
 fn iso8601_candidate(bytes: &[u8]) -> bool {
-    bytes
-        .windows(7)
-        .any(|w| w[3] == b'T' && w[0] == b'-' && w[6] == b':')
+    // memchr: every string leaf pays for this test, and `T` is rare.
+    memchr::memchr_iter(b'T', bytes)
+        .any(|t| t >= 3 && bytes.get(t - 3) == Some(&b'-') && bytes.get(t + 3) == Some(&b':'))
 }
 
 /// `k.lower().endswith("id")` without allocating.
@@ -1643,6 +1655,42 @@ mod tests {
             assert_eq!(arn_parts(value), by_regex, "{value:?}");
         }
         assert!(accepted > 200, "{accepted} accepted");
+    }
+
+    /// The occurrences `find_all` gives are `str::match_indices`'s.
+    #[test]
+    fn find_all_equals_match_indices() {
+        let mut seed: u64 = 0xD1B54A32D192ED03;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let alphabet = ["a", "b", "aa", "é", ""];
+        let mut found = 0;
+        for _ in 0..20000 {
+            let mut word = |max: u64| -> String {
+                (0..next(max + 1))
+                    .map(|_| alphabet[next(alphabet.len() as u64) as usize])
+                    .collect()
+            };
+            let (text, from) = (word(12), word(3));
+            if from.is_empty() {
+                continue;
+            }
+            let want: Vec<usize> = text
+                .match_indices(from.as_str())
+                .map(|(at, _)| at)
+                .collect();
+            found += want.len();
+            assert_eq!(
+                find_all(&text, &from).collect::<Vec<_>>(),
+                want,
+                "{text:?} / {from:?}"
+            );
+        }
+        assert!(found > 10000, "{found} occurrences");
     }
 
     #[test]
