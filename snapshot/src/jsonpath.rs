@@ -272,7 +272,7 @@ fn find_simple(root: &Value, segments: &[Simple]) -> Vec<Vec<Step>> {
 }
 
 /// The matches of `segments` below the nodes already selected.
-fn find_from<'v>(mut current: Vec<(Vec<Step>, &'v Value)>, segments: &[Simple]) -> Vec<Vec<Step>> {
+fn find_from(mut current: Vec<(Vec<Step>, &Value)>, segments: &[Simple]) -> Vec<Vec<Step>> {
     for segment in segments {
         let mut next = Vec::new();
         for (path, node) in current {

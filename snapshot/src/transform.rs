@@ -597,6 +597,9 @@ pub(crate) enum Replacement {
     Regex { regex: Regex, to: String },
 }
 
+/// A cheap test that a regex cannot match a text (false: it certainly does not).
+type Precheck = fn(&[u8]) -> bool;
+
 /// Applies the registered replacements, in order, to one match key's text, with the result
 /// LocalStack's sequential `str.replace`/`re.sub` calls give.
 ///
@@ -610,7 +613,7 @@ pub(crate) struct TextReplacer<'a> {
     /// Pattern id → the indices of the literal replacements with that text (ascending).
     users: Vec<Vec<usize>>,
     /// The regex replacements, each with a cheap test that its regex cannot match a text.
-    regexes: Vec<(usize, Option<fn(&[u8]) -> bool>)>,
+    regexes: Vec<(usize, Option<Precheck>)>,
     automaton: Option<aho_corasick::AhoCorasick>,
     max_len: usize,
     /// Where a literal can start: see [`Starts`].
@@ -683,7 +686,7 @@ impl<'a> TextReplacer<'a> {
                 Replacement::Literal { .. } => {}
                 Replacement::Regex { regex, .. } => {
                     let precheck = (regex.as_str() == ISO8601.as_str())
-                        .then_some(iso8601_candidate as fn(&[u8]) -> bool);
+                        .then_some(iso8601_candidate as Precheck);
                     regexes.push((i, precheck));
                 }
             }
