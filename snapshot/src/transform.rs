@@ -629,6 +629,7 @@ pub(crate) struct TextReplacer<'a> {
 struct Starts {
     pairs: Box<[u64; 1024]>,
     singles: [bool; 256],
+    any_single: bool,
 }
 
 impl Starts {
@@ -636,10 +637,14 @@ impl Starts {
         let mut starts = Starts {
             pairs: Box::new([0; 1024]),
             singles: [false; 256],
+            any_single: false,
         };
         for p in patterns.iter().map(|p| p.as_bytes()) {
             match p {
-                [a] => starts.singles[*a as usize] = true,
+                [a] => {
+                    starts.singles[*a as usize] = true;
+                    starts.any_single = true;
+                }
                 [a, b, ..] => {
                     let i = (*a as usize) << 8 | *b as usize;
                     starts.pairs[i >> 6] |= 1 << (i & 63);
@@ -652,6 +657,14 @@ impl Starts {
 
     /// The first position where a literal may start; every occurrence starts there or later.
     fn first(&self, bytes: &[u8]) -> Option<usize> {
+        if !self.any_single {
+            // The common case (no one-byte literal): pairs only.
+            let pair = bytes.windows(2).position(|w| {
+                let pair = (w[0] as usize) << 8 | w[1] as usize;
+                self.pairs[pair >> 6] & (1 << (pair & 63)) != 0
+            });
+            return pair;
+        }
         for (i, &a) in bytes.iter().enumerate() {
             if self.singles[a as usize] {
                 return Some(i);
