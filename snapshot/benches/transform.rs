@@ -7,6 +7,8 @@ use paritytest_snapshot::{pyjson, Entry, Session, SessionOptions, TimestampSet, 
 use serde_json::{json, Value};
 
 const TARGET_BYTES: usize = 10 * 1024 * 1024;
+/// Issue 4: transforming and verifying 10 MB takes under 200 ms (release, this machine).
+const TARGET_MS: f64 = 200.0;
 
 /// Time this thread spent on a CPU (Linux), so that the figure stays meaningful on a machine
 /// shared with other builds, where wall time mostly measures waiting for a core.
@@ -131,13 +133,19 @@ fn main() {
         assert!(report.passed(), "{}", report.render(false));
         verify = (verify.0.min(wall), verify.1.min(cpu.unwrap_or(wall)));
     }
+    let mb = bytes as f64 / (1024.0 * 1024.0);
     println!(
-        "{:.1} MB of responses ({} match keys), best of 3:\n  transform + record: {:.0} ms wall, {:.0} ms CPU\n  transform + verify: {:.0} ms wall, {:.0} ms CPU",
-        bytes as f64 / (1024.0 * 1024.0),
+        "{mb:.1} MB of responses ({} match keys), best of 3:\n  record: {:.0} ms wall, {:.0} ms CPU (transform + record)\n  verify: {:.0} ms wall, {:.0} ms CPU (transform + verify)",
         responses.len(),
         ms(record.0),
         ms(record.1),
         ms(verify.0),
         ms(verify.1)
+    );
+    // CPU time: on a shared machine wall time mostly measures waiting for a core.
+    let pass = ms(record.1) < TARGET_MS && ms(verify.1) < TARGET_MS;
+    println!(
+        "target < {TARGET_MS:.0} ms (CPU, record and verify each): {}",
+        if pass { "PASS" } else { "FAIL" }
     );
 }

@@ -136,14 +136,65 @@ fn push_name(out: &mut String, name: &str) {
 
 /// The normalized paths of every match, in jsonpath-rust's order (pre-order for `..`).
 pub fn find(value: &Value, path: &str) -> Result<Vec<Vec<Step>>, SnapshotError> {
-    let rfc = translate(path)?;
-    if let Some(segments) = simple_segments(&rfc) {
-        return Ok(find_simple(value, &segments));
+    Path::parse(path)?.find(value)
+}
+
+/// A path translated once, to be evaluated on many values (every match key, every run).
+#[derive(Debug, Clone)]
+pub struct Path {
+    original: String,
+    rfc: String,
+    /// The direct evaluation of the common shapes, when the path has one.
+    simple: Option<Vec<Simple>>,
+}
+
+impl Path {
+    pub fn parse(path: &str) -> Result<Path, SnapshotError> {
+        let rfc = translate(path)?;
+        let simple = simple_segments(&rfc);
+        Ok(Path {
+            original: path.to_string(),
+            rfc,
+            simple,
+        })
     }
-    let found = value
-        .query_only_path(&rfc)
-        .map_err(|e| error(path, format!("{e} (as RFC 9535: {rfc})")))?;
-    found.iter().map(|p| parse_normalized(p, path)).collect()
+
+    pub fn as_str(&self) -> &str {
+        &self.original
+    }
+
+    /// The normalized paths of every match, in jsonpath-rust's order (pre-order for `..`).
+    pub fn find(&self, value: &Value) -> Result<Vec<Vec<Step>>, SnapshotError> {
+        if let Some(segments) = &self.simple {
+            return Ok(find_simple(value, segments));
+        }
+        let found = value
+            .query_only_path(&self.rfc)
+            .map_err(|e| error(&self.original, format!("{e} (as RFC 9535: {})", self.rfc)))?;
+        found
+            .iter()
+            .map(|p| parse_normalized(p, &self.original))
+            .collect()
+    }
+
+    /// See [`is_structural`].
+    pub fn is_structural(&self) -> bool {
+        self.simple.is_some()
+    }
+
+    /// See [`is_key_local`].
+    pub fn is_key_local(&self, is_match_key: &dyn Fn(&str) -> bool) -> bool {
+        match self.simple.as_deref().and_then(|s| s.first()) {
+            Some(Simple::Descendant(name)) => !is_match_key(name),
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// Whether the path selects the root itself (`$`).
+    pub fn is_root(&self) -> bool {
+        self.rfc == "$"
+    }
 }
 
 /// Whether `path` only selects by names, indices and `*` (no filters, slices, negative
@@ -153,8 +204,15 @@ pub fn is_structural(path: &str) -> bool {
     translate(path).is_ok_and(|rfc| simple_segments(&rfc).is_some())
 }
 
+/// Whether what `path` selects in one match key's value is the same whether it is evaluated
+/// on the whole state or on `{key: value}`, in the same order: structural shapes, except a
+/// leading `$..X` when X is a match key (pre-order puts the root's own member first).
+pub fn is_key_local(path: &str, is_match_key: &dyn Fn(&str) -> bool) -> bool {
+    Path::parse(path).is_ok_and(|p| p.is_key_local(is_match_key))
+}
+
 /// A segment of the common path shapes (`$..Code.Location`, `$.key.Field`, `$..Tags[*]`).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Simple {
     Child(String),
     Descendant(String),
@@ -210,7 +268,11 @@ fn simple_segments(rfc: &str) -> Option<Vec<Simple>> {
 }
 
 fn find_simple(root: &Value, segments: &[Simple]) -> Vec<Vec<Step>> {
-    let mut current: Vec<(Vec<Step>, &Value)> = vec![(Vec::new(), root)];
+    find_from(vec![(Vec::new(), root)], segments)
+}
+
+/// The matches of `segments` below the nodes already selected.
+fn find_from(mut current: Vec<(Vec<Step>, &Value)>, segments: &[Simple]) -> Vec<Vec<Step>> {
     for segment in segments {
         let mut next = Vec::new();
         for (path, node) in current {
@@ -362,9 +424,18 @@ pub fn get_mut<'a>(value: &'a mut Value, steps: &[Step]) -> Option<&'a mut Value
 /// placeholder and dropped once all paths ran, so indices in later paths still refer to the
 /// original positions (jsonpath-ng semantics as LocalStack applies skip paths).
 pub fn remove_all(value: &mut Value, paths: &[String]) -> Result<(), SnapshotError> {
+    let paths = paths
+        .iter()
+        .map(|p| Path::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    remove_all_parsed(value, &paths)
+}
+
+/// [`remove_all`] for parsed paths.
+pub fn remove_all_parsed(value: &mut Value, paths: &[Path]) -> Result<(), SnapshotError> {
     let mut placed = false;
     for path in paths {
-        for steps in find(value, path)? {
+        for steps in path.find(value)? {
             let Some((last, parent)) = steps.split_last() else {
                 // `$` itself: there is no parent to remove it from; leave it.
                 continue;
@@ -390,6 +461,129 @@ pub fn remove_all(value: &mut Value, paths: &[String]) -> Result<(), SnapshotErr
         drop_placeholders(value);
     }
     Ok(())
+}
+
+/// Whether `expected` without what `paths` select in `{key: expected}` equals `actual`
+/// (serde_json equality), that is `remove_all_parsed` on a copy of `{key: expected}` and then
+/// `==`, without the copy: verification runs this on every recorded value, and copying
+/// megabytes of recordings costs more than the rest of the comparison. `None` when it cannot
+/// tell: a path selects the match key itself, or is not structural. For structural paths, what
+/// a path selects after earlier removals is what it selects before them, minus nodes inside
+/// removed parts, so every match can be found on the original tree.
+pub fn entry_equal_without(
+    key: &str,
+    expected: &Value,
+    paths: &[Path],
+    actual: &Value,
+) -> Option<bool> {
+    let mut found: Vec<Vec<Step>> = Vec::new();
+    for path in paths {
+        let segments = path.simple.as_deref()?;
+        for steps in find_in_entry(key, expected, segments) {
+            if steps.len() == 1 {
+                return None;
+            }
+            found.push(steps);
+        }
+    }
+    if found.is_empty() {
+        return Some(crate::report::json_eq(expected, actual));
+    }
+    // Relative to `expected`.
+    let removed: Vec<&[Step]> = found.iter().map(|steps| &steps[1..]).collect();
+    // A list element removed (not inside another removed part): then every placeholder-like
+    // string in the lists goes too, as in `drop_placeholders`.
+    let placed = removed.iter().any(|path| {
+        matches!(path.last(), Some(Step::Index(_)))
+            && get(expected, &path[..path.len() - 1]).is_some_and(Value::is_array)
+            && !removed
+                .iter()
+                .any(|outer| outer.len() < path.len() && path.starts_with(outer))
+    });
+    Some(equal_masked(expected, &removed, actual, placed))
+}
+
+/// [`find_simple`] on `{key: value}`, without building it.
+fn find_in_entry<'v>(key: &str, value: &'v Value, segments: &[Simple]) -> Vec<Vec<Step>> {
+    let Some((first, rest)) = segments.split_first() else {
+        return Vec::new();
+    };
+    let root = [Step::Key(key.to_string())];
+    let mut current: Vec<(Vec<Step>, &'v Value)> = Vec::new();
+    match first {
+        Simple::Child(name) if name == key => current.push((root.to_vec(), value)),
+        Simple::ChildAll => current.push((root.to_vec(), value)),
+        Simple::Descendant(name) => {
+            if name == key {
+                current.push((root.to_vec(), value));
+            }
+            if value.is_object() || value.is_array() {
+                descend(value, name, &root, &mut Vec::new(), &mut current);
+            }
+        }
+        Simple::Child(_) | Simple::ChildIndex(_) => {}
+    }
+    find_from(current, rest)
+}
+
+fn get<'a>(value: &'a Value, steps: &[Step]) -> Option<&'a Value> {
+    steps.iter().try_fold(value, |node, step| match step {
+        Step::Key(k) => node.as_object()?.get(k),
+        Step::Index(i) => node.as_array()?.get(*i),
+    })
+}
+
+/// `removed` holds the removed paths relative to `expected` (none empty).
+fn equal_masked(expected: &Value, removed: &[&[Step]], actual: &Value, placed: bool) -> bool {
+    if removed.is_empty() && !placed {
+        return crate::report::json_eq(expected, actual);
+    }
+    // The removed paths below one child, relative to it; `None` when the child itself goes.
+    let below = |step: &Step| -> Option<Vec<&[Step]>> {
+        let mut out = Vec::new();
+        for path in removed {
+            if path[0] == *step {
+                if path.len() == 1 {
+                    return None;
+                }
+                out.push(&path[1..]);
+            }
+        }
+        Some(out)
+    };
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            let mut kept = 0;
+            for (k, ev) in e {
+                let Some(sub) = below(&Step::Key(k.clone())) else {
+                    continue;
+                };
+                kept += 1;
+                match a.get(k) {
+                    Some(av) if equal_masked(ev, &sub, av, placed) => {}
+                    _ => return false,
+                }
+            }
+            kept == a.len()
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            let mut actual_items = a.iter();
+            for (i, ev) in e.iter().enumerate() {
+                let Some(sub) = below(&Step::Index(i)) else {
+                    continue;
+                };
+                if placed && ev.as_str() == Some(PLACEHOLDER) {
+                    continue;
+                }
+                match actual_items.next() {
+                    Some(av) if equal_masked(ev, &sub, av, placed) => {}
+                    _ => return false,
+                }
+            }
+            actual_items.next().is_none()
+        }
+        _ => removed.is_empty() && crate::report::json_eq(expected, actual),
+    }
 }
 
 const PLACEHOLDER: &str = "\u{FDD0}removed";
@@ -440,6 +634,92 @@ mod tests {
                 .collect();
             assert_eq!(fast, slow, "{path} ({rfc})");
         }
+    }
+
+    /// xorshift: deterministic, no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    fn random_value(rng: &mut Rng, depth: u32) -> Value {
+        match rng.next(if depth > 2 { 3 } else { 6 }) {
+            0 => json!(rng.next(3)),
+            1 => json!(["x", "y", PLACEHOLDER][rng.next(3) as usize]),
+            2 => Value::Null,
+            3 => Value::Array(
+                (0..rng.next(4))
+                    .map(|_| random_value(rng, depth + 1))
+                    .collect(),
+            ),
+            _ => {
+                let mut map = serde_json::Map::new();
+                for _ in 0..rng.next(4) {
+                    let k = ["a", "b", "Tags", "k"][rng.next(4) as usize];
+                    map.insert(k.into(), random_value(rng, depth + 1));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    /// The copy-free comparison says what removing from a copy and comparing says.
+    #[test]
+    fn entry_equal_without_equals_removal_then_equality() {
+        let mut rng = Rng(0x9E3779B97F4A7C15);
+        let pool = [
+            "$..a",
+            "$.k",
+            "$.k.a",
+            "$..Tags[1]",
+            "$..Tags[0]",
+            "$..Tags[*]",
+            "$..b.*",
+            "$.*",
+            "$..Tags[0].a",
+            "$..k",
+            "$..[0]",
+            "$..b[?(@.a)]",
+        ];
+        let (mut equal, mut decided) = (0, 0);
+        for _ in 0..20000 {
+            let expected = random_value(&mut rng, 0);
+            let paths: Vec<Path> = (0..rng.next(3))
+                .map(|_| Path::parse(pool[rng.next(pool.len() as u64) as usize]).unwrap())
+                .collect();
+            let mut tree = json!({"k": expected.clone()});
+            remove_all_parsed(&mut tree, &paths).unwrap();
+            let removed = tree.get("k").cloned();
+            let actual = match (&removed, rng.next(3)) {
+                (Some(v), 0 | 1) => v.clone(),
+                _ => random_value(&mut rng, 1),
+            };
+            let fast = entry_equal_without("k", &expected, &paths, &actual);
+            if let Some(fast) = fast {
+                decided += 1;
+                equal += fast as usize;
+                assert_eq!(
+                    Some(fast),
+                    removed.map(|v| v == actual),
+                    "expected {expected}, actual {actual}, paths {paths:?}"
+                );
+            } else {
+                let structural = paths.iter().all(Path::is_structural);
+                assert!(
+                    !structural || removed.is_none(),
+                    "undecided: {expected} {paths:?}"
+                );
+            }
+        }
+        assert!(
+            decided > 10000 && equal > 5000,
+            "{decided} decided, {equal} equal"
+        );
     }
 
     #[test]

@@ -98,7 +98,9 @@ fn write_number(out: &mut String, n: &Number) {
     if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
         out.push_str(&float_repr(f));
     } else {
-        out.push_str(&n.to_string());
+        // Written in place: a `to_string` per number showed in the replacement checks.
+        use std::fmt::Write;
+        let _ = write!(out, "{n}");
     }
 }
 

@@ -97,8 +97,17 @@ fn token_local(r: &Replacer<'_>, value: &mut Value) -> bool {
 
 /// True when a string's JSON escaped form is the string itself.
 fn is_plain(s: &str) -> bool {
-    s.bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    // A table: every key and string leaf is tested, twice.
+    const PLAIN: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = b' ';
+        while b <= b'~' {
+            table[b as usize] = b != b'"' && b != b'\\';
+            b += 1;
+        }
+        table
+    };
+    s.bytes().all(|b| PLAIN[b as usize])
 }
 
 /// The escaped form of a string without its quotes.
@@ -186,10 +195,9 @@ fn rewrite(r: &Replacer<'_>, value: &mut Value) {
                 *s = datetime::python_str(dt);
             }
             if is_plain(s) {
-                // The escaped form is the string, and stays plain: replace in place.
-                if r.may_change(s) {
-                    r.apply(s);
-                }
+                // The escaped form is the string, and stays plain: replace in place (cheap
+                // when nothing matches, so no separate `may_change` scan).
+                r.apply(s);
             } else if let Some(replaced) = replaced_escaped(r, s) {
                 *s = replaced;
             }

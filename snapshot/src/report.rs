@@ -281,10 +281,42 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// serde_json's `==` (dict order ignored, list order kept, `1` and `1.0` different), which is
+/// what DeepDiff checks here. serde_json looks every key of one map up in the other (a hash per
+/// key); a recording and the transformed response list the keys in the same order, so the maps
+/// are compared entry by entry while the keys line up, and by lookup only from the first
+/// difference in order.
+pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            for (i, ((kx, vx), (ky, vy))) in x.iter().zip(y.iter()).enumerate() {
+                if kx != ky {
+                    // Same length, unique keys: equal iff every remaining key of `x` maps to
+                    // an equal value in `y` (the keys before `i` pair up already).
+                    return x
+                        .iter()
+                        .skip(i)
+                        .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)));
+                }
+                if !json_eq(vx, vy) {
+                    return false;
+                }
+            }
+            true
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_eq(v, w))
+        }
+        _ => a == b,
+    }
+}
+
 fn diff_values(path: &str, expected: &Value, actual: &Value, out: &mut Vec<Difference>) {
-    // serde_json's equality is what DeepDiff checks here: dict order ignored, list order kept,
-    // 1 and 1.0 different. It allocates nothing, so equal subtrees are skipped cheaply.
-    if expected == actual {
+    // Allocates nothing, so equal subtrees are skipped cheaply.
+    if json_eq(expected, actual) {
         return;
     }
     match (expected, actual) {
@@ -336,5 +368,38 @@ fn diff_values(path: &str, expected: &Value, actual: &Value, out: &mut Vec<Diffe
             expected: expected.clone(),
             actual: actual.clone(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The in-order comparison says what serde_json's `==` says, key order aside.
+    #[test]
+    fn json_eq_equals_serde_json_equality() {
+        let values = [
+            json!({"a": 1, "b": [1, {"c": 2}]}),
+            json!({"b": [1, {"c": 2}], "a": 1}),
+            json!({"a": 1, "b": [1, {"c": 2.0}]}),
+            json!({"a": 1, "b": [{"c": 2}, 1]}),
+            json!({"a": 1, "c": [1, {"c": 2}]}),
+            json!({"a": 1}),
+            json!({"a": "1", "b": [1, {"c": 2}]}),
+            json!({"x": {"a": 1, "b": 2}, "y": 3}),
+            json!({"y": 3, "x": {"b": 2, "a": 1}}),
+            json!({"y": 3, "x": {"b": 2, "a": 2}}),
+            json!([1, 2]),
+            json!(null),
+        ];
+        let mut equal = 0;
+        for a in &values {
+            for b in &values {
+                assert_eq!(json_eq(a, b), a == b, "{a} vs {b}");
+                equal += (a == b) as usize;
+            }
+        }
+        assert!(equal > values.len(), "some pairs equal in another order");
     }
 }

@@ -252,11 +252,11 @@ pub(crate) enum Transformer {
         replacement: String,
     },
     JsonpathRef {
-        path: String,
+        path: jsonpath::Path,
         name: String,
     },
     JsonpathDirect {
-        path: String,
+        path: jsonpath::Path,
         replacement: String,
     },
     Regex {
@@ -369,17 +369,25 @@ impl TransformerSpec {
             }
             TransformerSpec::Jsonpath(s) => {
                 // Fail on a bad path at declaration, not mid-run.
-                jsonpath::translate(&s.path)?;
+                let path = jsonpath::Path::parse(&s.path)?;
+                if path.is_root() {
+                    // `$` is the `{match-key: value}` state itself, neither a string to register
+                    // nor a value to overwrite.
+                    return Err(SnapshotError::JsonPath {
+                        path: s.path.clone(),
+                        message: "selects the whole state; name a match key or field".into(),
+                    });
+                }
                 out.push((
                     s.priority,
                     if s.reference_replacement {
                         Transformer::JsonpathRef {
-                            path: s.path.clone(),
+                            path,
                             name: s.replacement.clone(),
                         }
                     } else {
                         Transformer::JsonpathDirect {
-                            path: s.path.clone(),
+                            path,
                             replacement: s.replacement.clone(),
                         }
                     },
@@ -462,6 +470,10 @@ fn kv(key: &str) -> Transformer {
     }
 }
 
+fn static_path(path: &str) -> jsonpath::Path {
+    jsonpath::Path::parse(path).expect("static JSONPath")
+}
+
 fn preset_members(preset: Preset) -> Vec<Transformer> {
     match preset {
         Preset::IamApi => [
@@ -487,11 +499,11 @@ fn preset_members(preset: Preset) -> Vec<Transformer> {
                 replacement: "<code-size>".into(),
             },
             Transformer::JsonpathDirect {
-                path: "$..Code.Location".into(),
+                path: static_path("$..Code.Location"),
                 replacement: "<location>".into(),
             },
             Transformer::JsonpathDirect {
-                path: "$..Content.Location".into(),
+                path: static_path("$..Content.Location"),
                 replacement: "<layer-location>".into(),
             },
             Transformer::ResourceName {
@@ -585,6 +597,9 @@ pub(crate) enum Replacement {
     Regex { regex: Regex, to: String },
 }
 
+/// A cheap test that a regex cannot match a text (false: it certainly does not).
+type Precheck = fn(&[u8]) -> bool;
+
 /// Applies the registered replacements, in order, to one match key's text, with the result
 /// LocalStack's sequential `str.replace`/`re.sub` calls give.
 ///
@@ -597,9 +612,72 @@ pub(crate) struct TextReplacer<'a> {
     replacements: &'a [Replacement],
     /// Pattern id → the indices of the literal replacements with that text (ascending).
     users: Vec<Vec<usize>>,
-    regexes: Vec<usize>,
+    /// The regex replacements, each with a cheap test that its regex cannot match a text.
+    regexes: Vec<(usize, Option<Precheck>)>,
     automaton: Option<aho_corasick::AhoCorasick>,
     max_len: usize,
+    /// Where a literal can start: see [`Starts`].
+    starts: Starts,
+    /// Every pair of consecutive bytes in some literal, as a 64 Kib bitmap.
+    inner_pairs: Box<[u64; 1024]>,
+}
+
+/// The first two bytes of every literal (the byte alone for one-byte literals), as a 64 Kib
+/// bitmap. aho-corasick turns its own prefilters off for thousands of patterns, and its
+/// automaton then costs several times a bitmap test per byte; most string leaves hold no
+/// position where a reference can start, so they skip the automaton entirely.
+struct Starts {
+    pairs: Box<[u64; 1024]>,
+    singles: [bool; 256],
+    any_single: bool,
+}
+
+impl Starts {
+    fn new(patterns: &[&str]) -> Self {
+        let mut starts = Starts {
+            pairs: Box::new([0; 1024]),
+            singles: [false; 256],
+            any_single: false,
+        };
+        for p in patterns.iter().map(|p| p.as_bytes()) {
+            match p {
+                [a] => {
+                    starts.singles[*a as usize] = true;
+                    starts.any_single = true;
+                }
+                [a, b, ..] => {
+                    let i = (*a as usize) << 8 | *b as usize;
+                    starts.pairs[i >> 6] |= 1 << (i & 63);
+                }
+                [] => {}
+            }
+        }
+        starts
+    }
+
+    /// The first position where a literal may start; every occurrence starts there or later.
+    fn first(&self, bytes: &[u8]) -> Option<usize> {
+        if !self.any_single {
+            // The common case (no one-byte literal): pairs only.
+            let pair = bytes.windows(2).position(|w| {
+                let pair = (w[0] as usize) << 8 | w[1] as usize;
+                self.pairs[pair >> 6] & (1 << (pair & 63)) != 0
+            });
+            return pair;
+        }
+        for (i, &a) in bytes.iter().enumerate() {
+            if self.singles[a as usize] {
+                return Some(i);
+            }
+            if let Some(&b) = bytes.get(i + 1) {
+                let pair = (a as usize) << 8 | b as usize;
+                if self.pairs[pair >> 6] & (1 << (pair & 63)) != 0 {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
 }
 
 impl<'a> TextReplacer<'a> {
@@ -619,10 +697,19 @@ impl<'a> TextReplacer<'a> {
                     users[id].push(i);
                 }
                 Replacement::Literal { .. } => {}
-                Replacement::Regex { .. } => regexes.push(i),
+                Replacement::Regex { regex, .. } => {
+                    let precheck = (regex.as_str() == ISO8601.as_str())
+                        .then_some(iso8601_candidate as Precheck);
+                    regexes.push((i, precheck));
+                }
             }
         }
         let max_len = unique.iter().map(|p| p.len()).max().unwrap_or(0);
+        let mut inner_pairs = Box::new([0u64; 1024]);
+        for pair in unique.iter().flat_map(|p| p.as_bytes().windows(2)) {
+            let i = (pair[0] as usize) << 8 | pair[1] as usize;
+            inner_pairs[i >> 6] |= 1 << (i & 63);
+        }
         let automaton = if unique.is_empty() {
             None
         } else {
@@ -636,13 +723,19 @@ impl<'a> TextReplacer<'a> {
             regexes,
             automaton,
             max_len,
+            starts: Starts::new(&unique),
+            inner_pairs,
         })
     }
 
     /// Queues every literal replacement after `after` whose text occurs in `bytes`.
     fn mark(&self, bytes: &[u8], after: Option<usize>, pending: &mut BTreeSet<usize>) {
+        let Some(start) = self.starts.first(bytes) else {
+            return;
+        };
         if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(bytes) {
+            // Pattern ids only: the positions do not matter here.
+            for m in ac.find_overlapping_iter(&bytes[start..]) {
                 let users = &self.users[m.pattern().as_usize()];
                 let from = after.map_or(0, |a| users.partition_point(|&j| j <= a));
                 pending.extend(&users[from..]);
@@ -650,16 +743,41 @@ impl<'a> TextReplacer<'a> {
         }
     }
 
+    /// Whether an occurrence of a literal can cross the edge between `bytes[at - 1]` and
+    /// `bytes[at]`: only if some literal holds that pair of bytes (for `<name:N>` references
+    /// next to ordinary text, none does).
+    fn edge_may_join(&self, bytes: &[u8], at: usize) -> bool {
+        match (at.checked_sub(1).and_then(|b| bytes.get(b)), bytes.get(at)) {
+            (Some(&a), Some(&b)) => {
+                let pair = (a as usize) << 8 | b as usize;
+                self.inner_pairs[pair >> 6] & (1 << (pair & 63)) != 0
+            }
+            _ => false,
+        }
+    }
+
+    /// Queues the regexes after `after` whose precheck passes on the changed text.
+    fn requeue_regexes(&self, bytes: &[u8], after: usize, pending: &mut BTreeSet<usize>) {
+        for &(j, precheck) in &self.regexes {
+            if j > after && precheck.is_none_or(|may| may(bytes)) {
+                pending.insert(j);
+            }
+        }
+    }
+
     /// Whether some replacement may match in `text` (false means [`TextReplacer::apply`]
     /// certainly leaves it unchanged).
     pub(crate) fn may_match(&self, text: &str) -> bool {
-        self.automaton
-            .as_ref()
-            .is_some_and(|ac| ac.is_match(text.as_bytes()))
-            || self.regexes.iter().any(|&i| match &self.replacements[i] {
-                Replacement::Regex { regex, .. } => regex.is_match(text),
-                Replacement::Literal { .. } => false,
-            })
+        let bytes = text.as_bytes();
+        self.automaton.as_ref().is_some_and(|ac| {
+            self.starts
+                .first(bytes)
+                .is_some_and(|start| ac.is_match(&bytes[start..]))
+        }) || self.regexes.iter().any(|&(i, precheck)| {
+            precheck.is_none_or(|may| may(bytes))
+                && matches!(&self.replacements[i],
+                    Replacement::Regex { regex, .. } if regex.is_match(text))
+        })
     }
 
     /// Whether no match can cross or create a JSON string delimiter, so that replacing in each
@@ -677,16 +795,25 @@ impl<'a> TextReplacer<'a> {
     }
 
     pub(crate) fn apply(&self, text: &mut String) {
-        // The replacements still to try, in order: a superset of those that can match.
-        let mut pending: BTreeSet<usize> = self.regexes.iter().copied().collect();
+        // The replacements still to try, in order: a superset of those that can match. A regex
+        // whose precheck fails now may match after a replacement: it is queued again then.
+        let mut pending: BTreeSet<usize> = self
+            .regexes
+            .iter()
+            .filter(|(_, precheck)| precheck.is_none_or(|may| may(text.as_bytes())))
+            .map(|(i, _)| *i)
+            .collect();
         self.mark(text.as_bytes(), None, &mut pending);
+        // The text before each literal replacement: one buffer for all of them.
+        let mut out = String::new();
+        let mut inserted = Vec::new();
         while let Some(i) = pending.pop_first() {
             match &self.replacements[i] {
                 Replacement::Literal { from, to } => {
-                    let mut out = String::with_capacity(text.len());
-                    let mut inserted = Vec::new();
+                    out.clear();
+                    inserted.clear();
                     let mut last = 0;
-                    for (at, _) in text.match_indices(from.as_str()) {
+                    for at in find_all(text, from) {
                         out.push_str(&text[last..at]);
                         inserted.push((out.len(), out.len() + to.len()));
                         out.push_str(to);
@@ -696,19 +823,26 @@ impl<'a> TextReplacer<'a> {
                         continue;
                     }
                     out.push_str(&text[last..]);
-                    *text = out;
-                    // Every occurrence was replaced; new ones can only touch inserted text.
+                    std::mem::swap(text, &mut out);
+                    // Every occurrence was replaced; new ones can only touch inserted text: lie
+                    // inside a copy of `to` (so `to` alone tells), or cross one of its edges.
                     let bytes = text.as_bytes();
+                    self.mark(to.as_bytes(), Some(i), &mut pending);
                     let reach = self.max_len.saturating_sub(1);
-                    for (start, end) in inserted {
-                        let window = start.saturating_sub(reach)..(end + reach).min(bytes.len());
-                        self.mark(&bytes[window], Some(i), &mut pending);
+                    for &(start, end) in &inserted {
+                        if self.edge_may_join(bytes, start) || self.edge_may_join(bytes, end) {
+                            let window =
+                                start.saturating_sub(reach)..(end + reach).min(bytes.len());
+                            self.mark(&bytes[window], Some(i), &mut pending);
+                        }
                     }
+                    self.requeue_regexes(bytes, i, &mut pending);
                 }
                 Replacement::Regex { regex, to } => {
                     if let std::borrow::Cow::Owned(s) = regex.replace_all(text, to.as_str()) {
                         *text = s;
                         self.mark(text.as_bytes(), Some(i), &mut pending);
+                        self.requeue_regexes(text.as_bytes(), i, &mut pending);
                     }
                 }
             }
@@ -733,25 +867,125 @@ impl Context {
             return;
         }
         self.cache.insert(value.to_string());
-        let n = self.counters.entry(name.to_string()).or_insert(0);
+        // `get_mut` first: no copy of the name for every value.
+        let n = match self.counters.get_mut(name) {
+            Some(n) => n,
+            None => self.counters.entry(name.to_string()).or_insert(0),
+        };
         *n += 1;
+        let from = if value.contains('"') {
+            value.replace('"', "\\\"")
+        } else {
+            value.to_string()
+        };
         self.replacements.push(Replacement::Literal {
-            from: value.replace('"', "\\\""),
+            from,
             to: format!("<{name}:{n}>"),
         });
     }
+}
 
-    fn register_value(&mut self, value: &Value, name: &str) -> Result<(), SnapshotError> {
-        match value {
-            Value::String(s) if !datetime::is_datetime(value) => {
-                self.register(s, name);
-                Ok(())
-            }
-            other => Err(SnapshotError::Transformer(format!(
-                "reference {name:?}: the value {} is not a string",
-                crate::pyjson::dumps_compact(other)
-            ))),
+/// Where the tree-walking transformers put the reference values they find: the shared
+/// [`Context`] (whole-state route) or a [`Log`] (per-key route). `'t` is the transformers'
+/// lifetime, which the reference names borrow from.
+pub(crate) trait Registry<'t> {
+    fn register(&mut self, value: &str, name: &'t str);
+}
+
+impl<'t> Registry<'t> for Context {
+    fn register(&mut self, value: &str, name: &'t str) {
+        Context::register(self, value, name)
+    }
+}
+
+fn register_value<'t>(
+    reg: &mut impl Registry<'t>,
+    value: &Value,
+    name: &'t str,
+) -> Result<(), SnapshotError> {
+    match value {
+        Value::String(s) if !datetime::is_datetime(value) => {
+            reg.register(s, name);
+            Ok(())
         }
+        other => Err(SnapshotError::Transformer(format!(
+            "reference {name:?}: the value {} is not a string",
+            crate::pyjson::dumps_compact(other)
+        ))),
+    }
+}
+
+/// What the transformers found while each match key was transformed on its own: per
+/// transformer, the reference values in match-key order then walk order, which is the order
+/// in which the whole-state pipeline registers them (transformer order first, §4). Replaying it
+/// numbers the references exactly as that pipeline does.
+pub(crate) struct Log<'t> {
+    /// The values, back to back (one allocation instead of one per value).
+    arena: String,
+    entries: Vec<Vec<Logged<'t>>>,
+}
+
+enum Logged<'t> {
+    Ref {
+        range: std::ops::Range<usize>,
+        name: &'t str,
+    },
+    /// The transformer failed on a match key; the whole-state pipeline stops there.
+    Failed(SnapshotError),
+}
+
+impl<'t> Log<'t> {
+    pub(crate) fn new(transformers: usize) -> Self {
+        Log {
+            arena: String::new(),
+            entries: (0..transformers).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// The [`Registry`] of transformer number `t`.
+    pub(crate) fn at(&mut self, t: usize) -> LogAt<'_, 't> {
+        LogAt { log: self, t }
+    }
+
+    pub(crate) fn fail(&mut self, t: usize, error: SnapshotError) {
+        self.entries[t].push(Logged::Failed(error));
+    }
+
+    /// Registers everything in whole-state order: per transformer, its logged references, then
+    /// its deferred text replacements. The first failure in that order is the result.
+    pub(crate) fn replay(
+        self,
+        transformers: &[Prioritized],
+        ctx: &mut Context,
+    ) -> Result<(), SnapshotError> {
+        // At most one cache entry and one replacement per logged value: no rehash on growth.
+        let logged: usize = self.entries.iter().map(Vec::len).sum();
+        ctx.cache.reserve(logged);
+        ctx.replacements.reserve(logged + transformers.len());
+        for ((_, transformer), entries) in transformers.iter().zip(self.entries) {
+            for entry in entries {
+                match entry {
+                    Logged::Ref { range, name } => ctx.register(&self.arena[range], name),
+                    Logged::Failed(error) => return Err(error),
+                }
+            }
+            transformer.defer(ctx);
+        }
+        Ok(())
+    }
+}
+
+pub(crate) struct LogAt<'l, 't> {
+    log: &'l mut Log<'t>,
+    t: usize,
+}
+
+impl<'t> Registry<'t> for LogAt<'_, 't> {
+    fn register(&mut self, value: &str, name: &'t str) {
+        let start = self.log.arena.len();
+        self.log.arena.push_str(value);
+        let range = start..self.log.arena.len();
+        self.log.entries[self.t].push(Logged::Ref { range, name });
     }
 }
 
@@ -812,6 +1046,33 @@ pub(crate) fn iso8601_regex() -> Regex {
 }
 static ISO8601_ANCHORED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^(?:{})", ISO8601.as_str())).expect("static regex"));
+/// The starts of the non-overlapping occurrences of `from` in `text`, leftmost first, as
+/// `str::match_indices` gives them: texts here are single JSON strings, too short for its
+/// two-way searcher's setup (per call) to pay off, so memchr finds the candidates.
+fn find_all<'a>(text: &'a str, from: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let (bytes, pattern) = (text.as_bytes(), from.as_bytes());
+    let mut next = 0;
+    std::iter::from_fn(move || {
+        let (&first, _) = pattern.split_first()?;
+        while next + pattern.len() <= bytes.len() {
+            let at = next + memchr::memchr(first, &bytes[next..=bytes.len() - pattern.len()])?;
+            if bytes[at..].starts_with(pattern) {
+                next = at + pattern.len();
+                return Some(at);
+            }
+            next = at + 1;
+        }
+        None
+    })
+}
+
+/// A cheap necessary condition for [`ISO8601`] to match: `-DDTHH:` somewhere.
+fn iso8601_candidate(bytes: &[u8]) -> bool {
+    // memchr: every string leaf pays for this test, and `T` is rare.
+    memchr::memchr_iter(b'T', bytes)
+        .any(|t| t >= 3 && bytes.get(t - 3) == Some(&b'-') && bytes.get(t + 3) == Some(&b':'))
+}
+
 /// `k.lower().endswith("id")` without allocating.
 fn ends_with_id(k: &str) -> bool {
     k.len() >= 2 && k.as_bytes()[k.len() - 2..].eq_ignore_ascii_case(b"id")
@@ -820,10 +1081,16 @@ fn ends_with_id(k: &str) -> bool {
 /// LocalStack's `/timestamp/i` key test. Python's IGNORECASE also folds a few non-ASCII letters
 /// (e.g. the Kelvin sign); keys are ASCII in AWS responses.
 fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    // Every key pays for this test: compare whole windows only where the first byte matches.
+    let first = first.to_ascii_lowercase();
     haystack
         .as_bytes()
         .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        .any(|w| w[0].to_ascii_lowercase() == first && w.eq_ignore_ascii_case(needle))
 }
 /// New-set string patterns, tested from the start (`.` is any character).
 static NEW_TIMESTAMPS: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
@@ -845,35 +1112,62 @@ static NEW_TIMESTAMPS: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
         (r(format!(r"{d}Z")), "<timestamp:2022-07-13T13:48:01Z>"),
     ]
 });
+/// The ARN shape `resource_name` accepts, as LocalStack writes it; the parser below is what the
+/// engine runs (see [`arn_parts`]).
+#[cfg(test)]
 static ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^arn:aws[a-zA-Z-]*:([a-zA-Z0-9._-]+):[^:]*:(?:\d{12})?:(.*)$")
         .expect("static regex")
 });
+
+/// `(service, rest)` of an ARN matching [`ARN`], parsed by hand: a capturing regex search per
+/// ARN string was the most expensive step of the lambda_api preset. Every field of the pattern
+/// ends at the first `:` (none of its classes holds `:`), so the parse is unique.
+fn arn_parts(value: &str) -> Option<(&str, &str)> {
+    let rest = value.strip_prefix("arn:aws")?;
+    let (partition_tail, rest) = rest.split_once(':')?;
+    if !partition_tail
+        .bytes()
+        .all(|b| b.is_ascii_alphabetic() || b == b'-')
+    {
+        return None;
+    }
+    let (service, rest) = rest.split_once(':')?;
+    let service_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
+    if service.is_empty() || !service.bytes().all(service_byte) {
+        return None;
+    }
+    let (_region, rest) = rest.split_once(':')?;
+    let (account, resource) = rest.split_once(':')?;
+    if !(account.is_empty() || account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    // `.*$`: `.` stops at a line feed, and `$` is the end of the text.
+    (!resource.contains('\n')).then_some((service, resource))
+}
 static LOG_STREAM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\d{4}/\d{1,2}/\d{1,2}/\[(?:\$LATEST|\d+)\][0-9a-f]+$").expect("static regex")
 });
 
 /// The resource part of an ARN that `resource_name` registers (§4), if any.
-pub(crate) fn arn_resource(value: &str) -> Option<String> {
-    let caps = ARN.captures(value)?;
-    let service = caps.get(1)?.as_str();
-    let rest = caps.get(2)?.as_str();
+pub(crate) fn arn_resource(value: &str) -> Option<&str> {
+    let (service, rest) = arn_parts(value)?;
     if rest.starts_with('<') && rest.ends_with('>') {
         return None;
     }
     let found = if let Some((_, after)) = value.split_once(":changeSet/") {
-        after.to_string()
+        after
     } else if let Some((_, last)) = rest.rsplit_once('/') {
-        last.to_string()
+        last
     } else if let (Some(f), "lambda") = (rest.strip_prefix("function:"), service) {
         let cut = f.split('$').next().unwrap_or(f);
-        cut.strip_suffix(':').unwrap_or(cut).to_string()
+        cut.strip_suffix(':').unwrap_or(cut)
     } else if let Some(layer) = rest.strip_prefix("layer:") {
-        layer.split(':').next().unwrap_or(layer).to_string()
+        layer.split(':').next().unwrap_or(layer)
     } else if let Some((_, last)) = rest.rsplit_once(':') {
-        last.to_string()
+        last
     } else {
-        rest.to_string()
+        rest
     };
     (!found.is_empty()).then_some(found)
 }
@@ -885,10 +1179,35 @@ fn is_unset(v: &Value) -> bool {
 impl Transformer {
     /// Runs one transformer over the whole state (`{match-key: value}`).
     pub(crate) fn run(&self, state: &mut Value, ctx: &mut Context) -> Result<(), SnapshotError> {
+        self.edit(state, ctx)?;
+        self.defer(ctx);
+        Ok(())
+    }
+
+    /// Whether what this transformer does to a match key's value depends on that value alone
+    /// (given the match keys), so that each key can be transformed on its own. Only JSONPath
+    /// can look across keys: non-structural shapes, or `$..X` where X is a match key (the
+    /// root's own member comes first in pre-order).
+    pub(crate) fn is_key_local(&self, is_match_key: &dyn Fn(&str) -> bool) -> bool {
+        match self {
+            Transformer::JsonpathRef { path, .. } | Transformer::JsonpathDirect { path, .. } => {
+                path.is_key_local(is_match_key)
+            }
+            _ => true,
+        }
+    }
+
+    /// The tree part: structural edits, and the references found in the tree, on the state or
+    /// on one match key's `{key: value}`.
+    pub(crate) fn edit<'t>(
+        &'t self,
+        state: &mut Value,
+        ctx: &mut impl Registry<'t>,
+    ) -> Result<(), SnapshotError> {
         match self {
             Transformer::KeyValueRef { key, name } => kv_walk(state, &mut |k, v| {
                 if k == key && !is_unset(v) {
-                    ctx.register_value(v, name)?;
+                    register_value(ctx, v, name)?;
                     return Ok(true);
                 }
                 Ok(false)
@@ -901,39 +1220,25 @@ impl Transformer {
                 Ok(false)
             }),
             Transformer::JsonpathRef { path, name } => {
-                for steps in jsonpath::find(state, path)? {
+                for steps in path.find(state)? {
                     if let Some(v) = jsonpath::get_mut(state, &steps) {
-                        ctx.register_value(v, name)?;
+                        register_value(ctx, v, name)?;
                     }
                 }
                 Ok(())
             }
             Transformer::JsonpathDirect { path, replacement } => {
-                for steps in jsonpath::find(state, path)? {
+                for steps in path.find(state)? {
                     if let Some(v) = jsonpath::get_mut(state, &steps) {
                         *v = Value::String(replacement.clone());
                     }
                 }
                 Ok(())
             }
-            Transformer::Regex { regex, replacement } => {
-                ctx.replacements.push(Replacement::Regex {
-                    regex: regex.clone(),
-                    to: replacement.clone(),
-                });
-                Ok(())
-            }
-            Transformer::Text { text, replacement } => {
-                ctx.replacements.push(Replacement::Literal {
-                    from: text.clone(),
-                    to: replacement.clone(),
-                });
-                Ok(())
-            }
             Transformer::ResourceName { name } => kv_walk(state, &mut |_, v| {
                 let arn = v.as_str().filter(|s| s.starts_with("arn:"));
                 if let Some(resource) = arn.and_then(arn_resource) {
-                    ctx.register(&resource, name);
+                    ctx.register(resource, name);
                     return Ok(true);
                 }
                 Ok(false)
@@ -992,13 +1297,6 @@ impl Transformer {
                 });
                 Ok(())
             }
-            Transformer::LegacyIsoRegex => {
-                ctx.replacements.push(Replacement::Regex {
-                    regex: ISO8601.clone(),
-                    to: "date".into(),
-                });
-                Ok(())
-            }
             Transformer::LegacyDatetime => kv_walk(state, &mut |_, v| {
                 if datetime::is_datetime(v) {
                     *v = Value::String("datetime".into());
@@ -1020,14 +1318,43 @@ impl Transformer {
                 }
                 Ok(false)
             }),
+            // Deferred: see `defer`.
+            Transformer::Regex { .. }
+            | Transformer::Text { .. }
+            | Transformer::LegacyIsoRegex
+            | Transformer::Secrets => Ok(()),
+        }
+    }
+
+    /// The deferred part: text replacements that do not depend on the tree.
+    pub(crate) fn defer(&self, ctx: &mut Context) {
+        match self {
+            Transformer::Regex { regex, replacement } => {
+                ctx.replacements.push(Replacement::Regex {
+                    regex: regex.clone(),
+                    to: replacement.clone(),
+                });
+            }
+            Transformer::Text { text, replacement } => {
+                ctx.replacements.push(Replacement::Literal {
+                    from: text.clone(),
+                    to: replacement.clone(),
+                });
+            }
+            Transformer::LegacyIsoRegex => {
+                ctx.replacements.push(Replacement::Regex {
+                    regex: ISO8601.clone(),
+                    to: "date".into(),
+                });
+            }
             Transformer::Secrets => {
                 let secrets = std::mem::take(&mut ctx.secrets);
                 for (key, value) in &secrets {
                     ctx.register(value, &kebab(key));
                 }
                 ctx.secrets = secrets;
-                Ok(())
             }
+            _ => {}
         }
     }
 }
@@ -1039,9 +1366,14 @@ fn remove_key(value: &mut Value, key: &str) {
             if map.keys().any(|k| k == key) {
                 map.shift_remove(key);
             }
-            map.values_mut().for_each(|v| remove_key(v, key));
+            map.values_mut()
+                .filter(|v| v.is_object() || v.is_array())
+                .for_each(|v| remove_key(v, key));
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| remove_key(v, key)),
+        Value::Array(items) => items
+            .iter_mut()
+            .filter(|v| v.is_object() || v.is_array())
+            .for_each(|v| remove_key(v, key)),
         _ => {}
     }
 }
@@ -1199,21 +1531,60 @@ mod tests {
             seed ^= seed << 17;
             seed % n
         };
-        let alphabet = ['a', 'b', 'c', '"'];
-        for _ in 0..3000 {
+        // Pieces of ISO 8601 dates too, so that replacements create dates the built-in regex
+        // (and its precheck) must see.
+        let alphabet = ["a", "b", "c", "\"", "2024-01-31", "T", "10:11:12", "Z", "-"];
+        let mut dates = 0;
+        for round in 0..6000 {
+            let letters = if round % 2 == 0 {
+                4
+            } else {
+                alphabet.len() as u64
+            };
             let word = |max: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
                 let len = 1 + next(max);
-                (0..len).map(|_| alphabet[next(4) as usize]).collect()
+                (0..len).map(|_| alphabet[next(letters) as usize]).collect()
             };
-            let text = word(30, &mut next);
+            let text = if round % 2 == 0 {
+                word(30, &mut next)
+            } else {
+                // Near-dates that one replacement completes (`a` → `T`, `Z` appended...).
+                let near = [
+                    "2024-01-31T10:11:12Z",
+                    "2024-01-31a10:11:12Z",
+                    "2024-01-31T10:11:12",
+                ];
+                (0..1 + next(4))
+                    .map(|_| match next(3) {
+                        0 => near[next(3) as usize].to_string(),
+                        _ => word(2, &mut next),
+                    })
+                    .collect()
+            };
             let count = 1 + next(6);
             let mut replacements = Vec::new();
             for _ in 0..count {
-                let from = word(3, &mut next);
-                let to = word(4, &mut next);
+                let (from, to) = if round % 2 == 0 {
+                    let to = word(4, &mut next);
+                    // References look like this: edges that occur in no literal.
+                    let to = if next(3) == 0 { format!("<{to}>") } else { to };
+                    (word(3, &mut next), to)
+                } else {
+                    let from = ["a", "b", "T", "Z"][next(4) as usize];
+                    (
+                        from.to_string(),
+                        ["T", "Z", "", "a"][next(4) as usize].to_string(),
+                    )
+                };
                 if next(5) == 0 {
                     let regex = Regex::new(&regex::escape(&from)).unwrap();
                     replacements.push(Replacement::Regex { regex, to });
+                } else if round % 2 == 1 && next(3) == 0 {
+                    let to = "date".to_string();
+                    replacements.push(Replacement::Regex {
+                        regex: ISO8601.clone(),
+                        to,
+                    });
                 } else {
                     replacements.push(Replacement::Literal { from, to });
                 }
@@ -1230,7 +1601,112 @@ mod tests {
             let mut fast = text.clone();
             TextReplacer::new(&replacements).unwrap().apply(&mut fast);
             assert_eq!(fast, naive, "text {text:?}, replacements {replacements:?}");
+            dates += naive.contains("date") as usize;
         }
+        assert!(dates > 100, "dates replaced in {dates} cases");
+    }
+
+    /// The hand parser accepts exactly what the regex accepts, with the same captures.
+    #[test]
+    fn arn_parser_equals_regex() {
+        let pieces = [
+            "arn",
+            ":",
+            "aws",
+            "aws-cn",
+            "-",
+            "lambda",
+            "s3",
+            "a.b_c",
+            "us-east-1",
+            "123456789012",
+            "12345678901",
+            "function",
+            "fn",
+            "$LATEST",
+            "/",
+            "\n",
+            "é",
+            "x",
+            "",
+        ];
+        let mut seed: u64 = 0x9E3779B97F4A7C15;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut accepted = 0;
+        for round in 0..40000 {
+            let mut value: String = if round % 2 == 0 {
+                "arn:aws".into()
+            } else {
+                String::new()
+            };
+            for _ in 0..next(12) {
+                value.push_str(pieces[next(pieces.len() as u64) as usize]);
+                if next(2) == 0 {
+                    value.push(':');
+                }
+            }
+            let by_regex = ARN.captures(&value).map(|c| {
+                (
+                    c.get(1).map_or("", |m| m.as_str()),
+                    c.get(2).map_or("", |m| m.as_str()),
+                )
+            });
+            assert_eq!(arn_parts(&value), by_regex, "{value:?}");
+            accepted += by_regex.is_some() as usize;
+        }
+        for value in [
+            "arn:aws:lambda:us-east-1:123456789012:function:fn",
+            "arn:aws:iam::aws:policy/x",
+            "arn:aws-cn:s3:::bucket",
+            "arn:aws:lambda:us-east-1:123456789012:function:fn\nx",
+        ] {
+            let by_regex = ARN
+                .captures(value)
+                .map(|c| (c.get(1).unwrap().as_str(), c.get(2).unwrap().as_str()));
+            assert_eq!(arn_parts(value), by_regex, "{value:?}");
+        }
+        assert!(accepted > 200, "{accepted} accepted");
+    }
+
+    /// The occurrences `find_all` gives are `str::match_indices`'s.
+    #[test]
+    fn find_all_equals_match_indices() {
+        let mut seed: u64 = 0xD1B54A32D192ED03;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let alphabet = ["a", "b", "aa", "é", ""];
+        let mut found = 0;
+        for _ in 0..20000 {
+            let mut word = |max: u64| -> String {
+                (0..next(max + 1))
+                    .map(|_| alphabet[next(alphabet.len() as u64) as usize])
+                    .collect()
+            };
+            let (text, from) = (word(12), word(3));
+            if from.is_empty() {
+                continue;
+            }
+            let want: Vec<usize> = text
+                .match_indices(from.as_str())
+                .map(|(at, _)| at)
+                .collect();
+            found += want.len();
+            assert_eq!(
+                find_all(&text, &from).collect::<Vec<_>>(),
+                want,
+                "{text:?} / {from:?}"
+            );
+        }
+        assert!(found > 10000, "{found} occurrences");
     }
 
     #[test]
