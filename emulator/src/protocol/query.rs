@@ -20,10 +20,9 @@ pub struct Params<'a> {
 
 impl<'a> Params<'a> {
     pub fn from_request(req: &HttpRequest<'a>) -> Params<'a> {
-        let mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> =
-            form_urlencoded::parse(req.query.as_bytes())
-                .chain(form_urlencoded::parse(req.body))
-                .collect();
+        let mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(8);
+        decode_pairs(req.query.as_bytes(), &mut pairs);
+        decode_pairs(req.body, &mut pairs);
         // Stable sort, then keep the last of equal names: the body wins over the query string.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         let mut deduped: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(pairs.len());
@@ -51,6 +50,27 @@ impl<'a> Params<'a> {
             .map(|(k, _)| k.as_ref())
             .take_while(|k| k.starts_with(key))
             .any(|k| k.len() == key.len() || k.as_bytes()[key.len()] == b'.')
+    }
+}
+
+/// `form_urlencoded::parse`, with the common pairs that need no decoding (no `%`, no `+`,
+/// valid UTF-8) split in place: that crate's general path costs a few hundred instructions per
+/// pair, a third of the routing cost of an awsQuery request.
+fn decode_pairs<'a>(input: &'a [u8], out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>) {
+    for piece in input.split(|&b| b == b'&') {
+        if piece.is_empty() {
+            continue;
+        }
+        let plain = !piece
+            .iter()
+            .fold(false, |found, &b| found | (b == b'%') | (b == b'+'));
+        match std::str::from_utf8(piece) {
+            Ok(text) if plain => {
+                let (name, value) = text.split_once('=').unwrap_or((text, ""));
+                out.push((Cow::Borrowed(name), Cow::Borrowed(value)));
+            }
+            _ => out.extend(form_urlencoded::parse(piece)),
+        }
     }
 }
 
@@ -327,5 +347,27 @@ mod tests {
         assert!(p.has("Tags") && p.has("Tags.member") && p.has("Tags.member.1.Key"));
         assert!(p.has("Tag") && p.has("Tags-x"));
         assert!(!p.has("Tags.member.2") && !p.has("Ta") && !p.has("Zzz"));
+    }
+
+    #[test]
+    fn pairs_decode_as_form_urlencoded_does() {
+        let inputs: [&[u8]; 10] = [
+            b"Action=GetUser&Version=2010-05-08&UserName=bench-user",
+            b"a=1&&b=2&",
+            b"novalue&=noname&x==y",
+            b"Name=a+b&Path=%2Fdiv%2F&Tags.member.1.Value=%E2%9C%93",
+            b"bad=%ZZ&pct=%&plus=+",
+            b"latin=\xe9t\xe9&ok=1",
+            b"raw=\xff\xfe",
+            b"",
+            b"&&&",
+            b"k=v=w",
+        ];
+        for input in inputs {
+            let mut ours = Vec::new();
+            decode_pairs(input, &mut ours);
+            let theirs: Vec<_> = form_urlencoded::parse(input).collect();
+            assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(input));
+        }
     }
 }
