@@ -24,7 +24,15 @@ impl<'a> CredentialScope<'a> {
         if let Some(auth) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
             // Byte scans: cheaper than `str` pattern searches on this per-request path.
             const KEY: &[u8] = b"Credential=";
-            let start = auth.as_bytes().windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+            let bytes = auth.as_bytes();
+            let mut from = 0;
+            let start = loop {
+                let c = from + bytes[from..].iter().position(|&b| b == b'C')?;
+                if bytes[c..].starts_with(KEY) {
+                    break c + KEY.len();
+                }
+                from = c + 1;
+            };
             let rest = &auth[start..];
             let end = rest
                 .bytes()

@@ -18,6 +18,9 @@ use tokio::sync::watch;
 use crate::protocol::{HttpRequest, HttpResponse, REQUEST_ID_HEADER};
 use crate::Emulator;
 
+/// `x-amzn-RequestId` as hyper writes it (validated at compile time, not per response).
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+
 /// Largest request body accepted (Lambda zips inline in CreateFunction are up to ~70 MB as
 /// base64 JSON).
 const MAX_BODY: usize = 128 * 1024 * 1024;
@@ -143,7 +146,7 @@ fn to_hyper(response: HttpResponse) -> Response<Full<Bytes>> {
         let name = if name == "Content-Type" {
             CONTENT_TYPE
         } else if name == REQUEST_ID_HEADER {
-            HeaderName::from_static("x-amzn-requestid")
+            REQUEST_ID
         } else {
             match HeaderName::from_bytes(name.as_bytes()) {
                 Ok(name) => name,

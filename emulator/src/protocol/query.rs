@@ -57,15 +57,21 @@ impl<'a> Params<'a> {
 /// valid UTF-8) split in place: that crate's general path costs a few hundred instructions per
 /// pair, a third of the routing cost of an awsQuery request.
 fn decode_pairs<'a>(input: &'a [u8], out: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>) {
+    let needs_decoding = |bytes: &[u8]| bytes.iter().any(|&b| b == b'%' || b == b'+');
+    // One check for the whole input first: the usual SDK body needs no decoding at all.
+    if let (false, Ok(text)) = (needs_decoding(input), std::str::from_utf8(input)) {
+        for piece in text.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+            out.push((Cow::Borrowed(name), Cow::Borrowed(value)));
+        }
+        return;
+    }
     for piece in input.split(|&b| b == b'&') {
         if piece.is_empty() {
             continue;
         }
-        let plain = !piece
-            .iter()
-            .fold(false, |found, &b| found | (b == b'%') | (b == b'+'));
         match std::str::from_utf8(piece) {
-            Ok(text) if plain => {
+            Ok(text) if !needs_decoding(piece) => {
                 let (name, value) = text.split_once('=').unwrap_or((text, ""));
                 out.push((Cow::Borrowed(name), Cow::Borrowed(value)));
             }
@@ -99,7 +105,12 @@ fn read_structure(
     let shape = model.shape(r);
     let mut obj = Map::new();
     for (name, mref) in &shape.members {
-        let key = join(prefix, mref.location_name.as_deref().unwrap_or(name));
+        let member = mref.location_name.as_deref().unwrap_or(name);
+        let key = if prefix.is_empty() {
+            Cow::Borrowed(member)
+        } else {
+            Cow::Owned(join(prefix, member))
+        };
         if let Some(v) = read_value(model, mref, &key, params)? {
             obj.insert(name.clone(), v);
         }
@@ -228,9 +239,11 @@ fn kind_name(kind: ShapeType) -> &'static str {
     }
 }
 
-fn envelope_open(out: &mut String, model: &Model, name: &str) {
+/// `<{name}{suffix} xmlns="…">` (the suffix saves building the element name).
+fn envelope_open(out: &mut String, model: &Model, name: &str, suffix: &str) {
     out.push('<');
     out.push_str(name);
+    out.push_str(suffix);
     if let Some(ns) = &model.metadata.xml_namespace {
         out.push_str(" xmlns=\"");
         xml::escape_into(out, ns);
@@ -257,32 +270,37 @@ pub fn serialize_output(
     output: &Value,
     request_id: &str,
 ) -> HttpResponse {
-    let mut out = String::with_capacity(256);
-    let mut response = String::with_capacity(op.name.len() + 8);
-    response.push_str(&op.name);
-    response.push_str("Response");
-    envelope_open(&mut out, model, &response);
+    // Sized for a typical entity in one allocation; list responses grow it.
+    let mut out = String::with_capacity(1024);
+    envelope_open(&mut out, model, &op.name, "Response");
     if let Some(r) = &op.output {
         // awsQuery always wraps the result (smithy's `{Operation}Result` unless the model names it).
-        let wrapper = match &r.result_wrapper {
-            Some(w) => w.clone(),
-            None => format!("{}Result", op.name),
+        let (wrapper, suffix) = match &r.result_wrapper {
+            Some(w) => (w.as_str(), ""),
+            None => (op.name.as_str(), "Result"),
         };
-        xml::open(&mut out, &wrapper);
+        out.push('<');
+        out.push_str(wrapper);
+        out.push_str(suffix);
+        out.push('>');
         xml::write_members(&mut out, model, r, output);
-        xml::close(&mut out, &wrapper);
+        out.push_str("</");
+        out.push_str(wrapper);
+        out.push_str(suffix);
+        out.push('>');
     }
     out.push_str("<ResponseMetadata>");
     xml::text_element(&mut out, "RequestId", request_id);
-    out.push_str("</ResponseMetadata>");
-    xml::close(&mut out, &response);
+    out.push_str("</ResponseMetadata></");
+    out.push_str(&op.name);
+    out.push_str("Response>");
     xml_response(200, out, request_id)
 }
 
 /// `<ErrorResponse><Error><Type>Sender|Receiver</Type><Code/><Message/>…</Error><RequestId/>`.
 pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpResponse {
     let mut out = String::with_capacity(256);
-    envelope_open(&mut out, model, "ErrorResponse");
+    envelope_open(&mut out, model, "ErrorResponse", "");
     out.push_str("<Error>");
     xml::text_element(
         &mut out,
