@@ -21,7 +21,14 @@ pub struct CredentialScope<'a> {
 impl<'a> CredentialScope<'a> {
     /// From the `Authorization` header, else from a presigned URL's `X-Amz-Credential`.
     pub fn from_request(headers: &'a HeaderMap, query: &'a str) -> Option<CredentialScope<'a>> {
-        if let Some(auth) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        // Not `to_str`, which checks byte by byte: a header value never holds control bytes, so
+        // it is a `str` exactly when it is ASCII, which is checked a word at a time.
+        let auth = headers
+            .get(AUTHORIZATION)
+            .map(|v| v.as_bytes())
+            .filter(|v| v.is_ascii())
+            .and_then(|v| std::str::from_utf8(v).ok());
+        if let Some(auth) = auth {
             // Byte scans: cheaper than `str` pattern searches on this per-request path.
             const KEY: &[u8] = b"Credential=";
             let bytes = auth.as_bytes();
