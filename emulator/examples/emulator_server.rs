@@ -5,6 +5,9 @@
 //!        emulator_server --cpu-per-request N     (N in-process IAM GetUser requests through
 //!                                                  routing, protocol and handler; prints the
 //!                                                  CPU time per request, immune to machine load)
+//!
+//! PT_RUNTIME=multi serves on tokio's multi-thread runtime, the one `paritytest emulator` runs on
+//! (src/cli.rs), to compare it with the single thread.
 
 use paritytest_emulator::protocol::HttpRequest;
 use paritytest_emulator::{Config, Emulator};
