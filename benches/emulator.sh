@@ -2,7 +2,9 @@
 # Emulator benchmarks (issue 5), release build on this machine:
 #   1. start -> first answered request (ms, median of 5 cold starts);
 #   2. IAM GetUser at 16 connections, server pinned to core 0 and wrk to core 1: req/s and p99;
-#   3. peak RSS (VmHWM) after creating 10,000 IAM users.
+#   3. peak RSS (VmHWM) after creating 10,000 IAM users;
+#   4. the floor of the HTTP stack: the same load on a trivial hyper server answering fixed bytes
+#      (emulator/examples/hyper_ceiling.rs), so the emulator's own share is visible.
 # moto_server runs through the same steps for the ratio when it is installed (never installed here).
 # Targets: start < 20 ms, >= 60,000 req/s with p99 < 1 ms, peak RSS < 30 MiB.
 #
@@ -12,8 +14,9 @@ cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
 USERS=10000
 
-cargo build --release --quiet -p paritytest-emulator --example emulator_server
+cargo build --release --quiet -p paritytest-emulator --example emulator_server --example hyper_ceiling
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/emulator_server"
+CEILING_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/hyper_ceiling"
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk (apt-get)..." >&2
@@ -122,6 +125,27 @@ wait_port() { # port
   echo "server on port $1 did not come up" >&2; return 1
 }
 
+# wrk on core 1 against a server pinned to core 0: req/s, p99 and the server's CPU per request.
+# $1 = label, $2 = server pid, $3 = port. Sets RESULT_RPS.
+load_run() {
+  local label="$1" pid="$2" port="$3"
+  local cpu_before; cpu_before="$(cpu_ticks "$pid")"
+  local out; out="$(taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" --latency -s "$WORK/getuser.lua" "http://127.0.0.1:$port/")"
+  local cpu_after; cpu_after="$(cpu_ticks "$pid")"
+  local rps p99 non2xx requests
+  rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+  p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")"
+  requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+  echo "$label, 16 connections, ${DURATION}s: ${rps} req/s, p99 ${p99}${non2xx:+ (non-2xx answers: $non2xx)}"
+  # Server CPU per request: what one dedicated core could serve, even when this machine is
+  # shared and the wall-clock numbers above are depressed by other load.
+  awk -v t="$((cpu_after - cpu_before))" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {
+    if (n > 0 && t > 0) printf "server CPU per request: %.1f us (one dedicated core: ~%.0f req/s)\n", t / hz / n * 1e6, n / (t / hz) }'
+  echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+  RESULT_RPS="$rps"
+}
+
 # Runs the three measurements for one server. $1 = label, rest = command with {port}.
 bench() {
   local label="$1"; shift
@@ -142,22 +166,9 @@ bench() {
   else
     echo "GetUser answers HTTP $status (CreateUser: $created): IAM is not implemented yet, so this measures the core (routing, parsing, error serialization) on the $status path"
   fi
-  local cpu_before; cpu_before="$(cpu_ticks "$pid")"
-  local out; out="$(taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" --latency -s "$WORK/getuser.lua" "http://127.0.0.1:$port/")"
-  local cpu_after; cpu_after="$(cpu_ticks "$pid")"
-  local rps p99 non2xx requests
-  rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
-  p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
-  non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")"
-  requests="$(awk '/requests in/ {print $1}' <<<"$out")"
-  echo "GetUser, 16 connections, ${DURATION}s: ${rps} req/s, p99 ${p99}${non2xx:+ (non-2xx answers: $non2xx)}"
-  # Server CPU per request: what one dedicated core could serve, even when this machine is
-  # shared and the wall-clock numbers above are depressed by other load.
-  awk -v t="$((cpu_after - cpu_before))" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {
-    if (n > 0 && t > 0) printf "server CPU per request: %.1f us (one dedicated core: ~%.0f req/s)\n", t / hz / n * 1e6, n / (t / hz) }'
-  echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+  load_run "GetUser" "$pid" "$port"
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  RESULT_RPS="$rps"; RESULT_START="$start_ms"
+  RESULT_START="$start_ms"
 
   port="$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')"
   "${cmd[@]//\{port\}/$port}" >/dev/null 2>&1 &
@@ -171,6 +182,14 @@ bench() {
 
 bench "paritytest emulator (release, 1 tokio thread)" "$BIN" --port "{port}"
 EMU_RPS="$RESULT_RPS"; EMU_START="$RESULT_START"
+
+echo "== floor of the HTTP stack: trivial hyper server, fixed GetUser bytes (1 tokio thread)"
+port="$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')"
+taskset -c 0 "$CEILING_BIN" --port "$port" >/dev/null 2>&1 &
+pid=$!; PIDS+=("$pid")
+wait_port "$port"
+load_run "fixed answer" "$pid" "$port"
+kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
 
 if command -v moto_server >/dev/null && moto_server --help >/dev/null 2>&1; then
   bench "moto_server (for the ratio)" moto_server -p "{port}"

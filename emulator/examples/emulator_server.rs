@@ -5,6 +5,9 @@
 //!        emulator_server --cpu-per-request N     (N in-process IAM GetUser requests through
 //!                                                  routing, protocol and handler; prints the
 //!                                                  CPU time per request, immune to machine load)
+//!
+//! PT_RUNTIME=multi serves on tokio's multi-thread runtime, the one `paritytest emulator` runs on
+//! (src/cli.rs), to compare it with the single thread.
 
 use paritytest_emulator::protocol::HttpRequest;
 use paritytest_emulator::{Config, Emulator};
@@ -37,6 +40,12 @@ fn cpu_per_request(n: u64) {
         body,
     };
     runtime.block_on(async {
+        // The user must exist, or this measures the NoSuchEntity error path.
+        let create = HttpRequest {
+            body: b"Action=CreateUser&Version=2010-05-08&UserName=bench-user",
+            ..req
+        };
+        emulator.handle_http(&create).await;
         let status = emulator.handle_http(&req).await.status;
         let start = thread_cpu_ns();
         for _ in 0..n {
@@ -79,10 +88,17 @@ fn main() {
             _ => return eprintln!("usage: emulator_server [--host H] [--port P]"),
         }
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // PT_RUNTIME=multi: the multi-thread runtime `paritytest` itself runs on (src/cli.rs).
+    let runtime = if std::env::var("PT_RUNTIME").as_deref() == Ok("multi") {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => return eprintln!("cannot build the tokio runtime: {e}"),
     };

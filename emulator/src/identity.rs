@@ -2,51 +2,93 @@
 //!
 //! Signatures are not verified (an emulator accepts any secret); the scope only routes.
 
+use std::borrow::Cow;
+
 use hyper::header::{HeaderMap, AUTHORIZATION};
 
 use crate::service::Caller;
 use crate::Shared;
 
-/// The `Credential=AKID/date/region/service/aws4_request` scope of a SigV4 request.
+/// The `Credential=AKID/date/region/service/aws4_request` scope of a SigV4 request, borrowed
+/// from the `Authorization` header (owned only when a presigned URL's scope was percent-encoded).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CredentialScope {
-    pub access_key_id: String,
-    pub region: String,
-    pub service: String,
+pub struct CredentialScope<'a> {
+    pub access_key_id: Cow<'a, str>,
+    pub region: Cow<'a, str>,
+    pub service: Cow<'a, str>,
 }
 
-impl CredentialScope {
+impl<'a> CredentialScope<'a> {
     /// From the `Authorization` header, else from a presigned URL's `X-Amz-Credential`.
-    pub fn from_request(headers: &HeaderMap, query: &str) -> Option<CredentialScope> {
-        if let Some(auth) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-            // A char-led scan: cheaper than a substring search on this per-request path.
-            let start = auth
-                .match_indices('C')
-                .find(|(i, _)| auth[*i..].starts_with("Credential="))?
-                .0
-                + "Credential=".len();
+    pub fn from_request(headers: &'a HeaderMap, query: &'a str) -> Option<CredentialScope<'a>> {
+        // Not `to_str`, which checks byte by byte: a header value never holds control bytes, so
+        // it is a `str` exactly when it is ASCII, which is checked a word at a time.
+        let auth = headers
+            .get(AUTHORIZATION)
+            .map(|v| v.as_bytes())
+            .filter(|v| v.is_ascii())
+            .and_then(|v| std::str::from_utf8(v).ok());
+        if let Some(auth) = auth {
+            // Byte scans: cheaper than `str` pattern searches on this per-request path.
+            const KEY: &[u8] = b"Credential=";
+            let bytes = auth.as_bytes();
+            let mut from = 0;
+            let start = loop {
+                let c = from + bytes[from..].iter().position(|&b| b == b'C')?;
+                if bytes[c..].starts_with(KEY) {
+                    break c + KEY.len();
+                }
+                from = c + 1;
+            };
             let rest = &auth[start..];
-            let end = rest.find([',', ' ']).unwrap_or(rest.len());
-            return Self::parse(&rest[..end]);
+            let end = rest
+                .bytes()
+                .position(|b| b == b',' || b == b' ')
+                .unwrap_or(rest.len());
+            return Self::parse(Cow::Borrowed(&rest[..end]));
         }
         if query.contains("X-Amz-Credential") {
             return form_urlencoded::parse(query.as_bytes())
                 .find(|(k, _)| k == "X-Amz-Credential")
-                .and_then(|(_, v)| Self::parse(&v));
+                .and_then(|(_, v)| Self::parse(v));
         }
         None
     }
 
-    fn parse(credential: &str) -> Option<CredentialScope> {
-        let mut parts = credential.split('/');
-        let access_key_id = parts.next()?.to_string();
-        let _date = parts.next()?;
-        let region = parts.next()?.to_string();
-        let service = parts.next()?.to_string();
-        Some(CredentialScope {
-            access_key_id,
-            region,
-            service,
+    fn parse(credential: Cow<'a, str>) -> Option<CredentialScope<'a>> {
+        /// Access key, region and service of `AKID/date/region/service[/…]`.
+        fn fields(credential: &str) -> Option<(&str, &str, &str)> {
+            let mut slashes = credential
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'/')
+                .map(|(i, _)| i);
+            let (key_end, date_end, region_end) =
+                (slashes.next()?, slashes.next()?, slashes.next()?);
+            let service_end = slashes.next().unwrap_or(credential.len());
+            Some((
+                &credential[..key_end],
+                &credential[date_end + 1..region_end],
+                &credential[region_end + 1..service_end],
+            ))
+        }
+        Some(match credential {
+            Cow::Borrowed(credential) => {
+                let (access_key_id, region, service) = fields(credential)?;
+                CredentialScope {
+                    access_key_id: Cow::Borrowed(access_key_id),
+                    region: Cow::Borrowed(region),
+                    service: Cow::Borrowed(service),
+                }
+            }
+            Cow::Owned(credential) => {
+                let (access_key_id, region, service) = fields(&credential)?;
+                CredentialScope {
+                    access_key_id: Cow::Owned(access_key_id.to_string()),
+                    region: Cow::Owned(region.to_string()),
+                    service: Cow::Owned(service.to_string()),
+                }
+            }
         })
     }
 }
@@ -74,10 +116,15 @@ pub fn resolve_caller(shared: &Shared, access_key_id: &str) -> Caller {
 
 /// The root principal of an account, as GetCallerIdentity shows it for root credentials.
 pub fn root_caller(access_key_id: &str, account_id: &str) -> Caller {
+    // Concatenated rather than `format!`: this runs on every request signed with a test key.
+    let mut arn = String::with_capacity(account_id.len() + 18);
+    arn.push_str("arn:aws:iam::");
+    arn.push_str(account_id);
+    arn.push_str(":root");
     Caller {
         access_key_id: access_key_id.to_string(),
         account_id: account_id.to_string(),
-        arn: format!("arn:aws:iam::{account_id}:root"),
+        arn,
         user_id: account_id.to_string(),
     }
 }
@@ -99,21 +146,45 @@ mod tests {
         let s = CredentialScope::from_request(&h, "").unwrap();
         assert_eq!(
             (
-                s.access_key_id.as_str(),
-                s.region.as_str(),
-                s.service.as_str()
+                s.access_key_id.as_ref(),
+                s.region.as_ref(),
+                s.service.as_ref()
             ),
             ("AKIDEXAMPLE", "eu-west-1", "iam")
         );
         let q = "Action=GetCallerIdentity&X-Amz-Credential=K%2F20240101%2Fus-west-2%2Fsts%2Faws4_request";
-        let s = CredentialScope::from_request(&HeaderMap::new(), q).unwrap();
+        let no_headers = HeaderMap::new();
+        let s = CredentialScope::from_request(&no_headers, q).unwrap();
         assert_eq!(
-            (s.region.as_str(), s.service.as_str()),
+            (s.region.as_ref(), s.service.as_ref()),
             ("us-west-2", "sts")
         );
-        let mut bad = HeaderMap::new();
-        bad.insert(AUTHORIZATION, "Bearer xyz".parse().unwrap());
-        assert_eq!(CredentialScope::from_request(&bad, ""), None);
+    }
+
+    #[test]
+    fn scope_from_authorization_headers() {
+        // (Authorization header, expected access key / region / service)
+        let cases = [
+            (
+                "AWS4-HMAC-SHA256 Credential=AK/20240101/eu-west-1/iam/aws4_request,SignedHeaders=host",
+                Some(("AK", "eu-west-1", "iam")),
+            ),
+            ("AWS4-HMAC-SHA256 Credential=AK/d/r/lambda", Some(("AK", "r", "lambda"))),
+            ("AWS4-HMAC-SHA256 Credential=AK/d/r/ x", Some(("AK", "r", ""))),
+            ("AWS4-HMAC-SHA256 Credential=AK/d/us-east-1, x", None),
+            ("AWS4-HMAC-SHA256 Credential=", None),
+            ("AWS4-HMAC-SHA256 Credentia", None),
+            ("Bearer xyz", None),
+        ];
+        for (auth, expected) in cases {
+            let mut h = HeaderMap::new();
+            h.insert(AUTHORIZATION, auth.parse().unwrap());
+            let got = CredentialScope::from_request(&h, "");
+            let got = got
+                .as_ref()
+                .map(|s| (&*s.access_key_id, &*s.region, &*s.service));
+            assert_eq!(got, expected, "{auth}");
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub struct Route {
     pub handler: Arc<dyn Service>,
     /// What the handler declares it implements: the only operations it is called for, so the
     /// `paritytest operations` listing and the 501s never disagree.
-    implemented: HashSet<&'static str>,
+    implemented: HashSet<&'static str, foldhash::fast::RandomState>,
     pinned: &'static PinnedModel,
     templates: OnceLock<Vec<(String, UriTemplate, usize)>>,
 }
@@ -109,7 +109,7 @@ impl Router {
     /// The service a request is addressed to, from the cheapest signal to the costliest.
     fn service_for<'r>(
         &'r self,
-        scope: Option<&CredentialScope>,
+        scope: Option<&CredentialScope<'_>>,
         headers: &HeaderMap,
         req: &HttpRequest<'r>,
         params: &mut Option<query::Params<'r>>,
@@ -157,7 +157,7 @@ impl Router {
     /// Route a request; the decision borrows from both the router and the request.
     pub fn decide<'r>(
         &'r self,
-        scope: Option<&CredentialScope>,
+        scope: Option<&CredentialScope<'_>>,
         req: &HttpRequest<'r>,
     ) -> Decision<'r> {
         let mut params = None;

@@ -4,10 +4,12 @@
 //! fixed, small grammar (elements, a few attributes, escaped text) on the hot path of every
 //! awsQuery response, and a single buffer keeps it allocation-light.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::timestamp::{self, Format};
-use crate::model::{Model, ShapeRef, ShapeType};
+use crate::model::{Model, Shape, ShapeRef, ShapeType};
 
 /// Escape text for element content and attribute values (copies unescaped runs in one go:
 /// this runs on every value of every awsQuery response).
@@ -59,19 +61,31 @@ fn element_name<'a>(r: &'a ShapeRef, member: &'a str) -> &'a str {
     r.location_name.as_deref().unwrap_or(member)
 }
 
-fn is_flattened(model: &Model, r: &ShapeRef) -> bool {
-    r.flattened || model.shape(r).flattened
-}
-
 /// Write the members of a structure value (the children only, not the wrapping element).
 pub fn write_members(out: &mut String, model: &Model, r: &ShapeRef, value: &Value) {
-    let shape = model.shape(r);
+    write_structure_members(out, model, model.shape(r), value);
+}
+
+fn write_structure_members(out: &mut String, model: &Model, shape: &Shape, value: &Value) {
     let Value::Object(obj) = value else { return };
+    // Handlers usually build objects in the model's member order: walking both in step finds
+    // most members without hashing their names; any other order falls back to a lookup.
+    let mut entries = obj.iter().peekable();
     for (name, mref) in &shape.members {
         if mref.xml_attribute {
             continue;
         }
-        let Some(v) = obj.get(name) else { continue };
+        let v = match entries.peek() {
+            Some((key, v)) if *key == name => {
+                let v = *v;
+                entries.next();
+                v
+            }
+            _ => match obj.get(name) {
+                Some(v) => v,
+                None => continue,
+            },
+        };
         if v.is_null() {
             continue;
         }
@@ -94,7 +108,10 @@ pub fn write_value(out: &mut String, model: &Model, r: &ShapeRef, name: &str, va
                     if !mref.xml_attribute {
                         continue;
                     }
-                    if let Some(text) = obj.get(mname).and_then(|v| scalar(model, mref, v)) {
+                    let attribute = obj
+                        .get(mname)
+                        .and_then(|v| scalar(model.shape(mref), mref, v));
+                    if let Some(text) = attribute {
                         out.push(' ');
                         out.push_str(element_name(mref, mname));
                         out.push_str("=\"");
@@ -104,7 +121,7 @@ pub fn write_value(out: &mut String, model: &Model, r: &ShapeRef, name: &str, va
                 }
             }
             out.push('>');
-            write_members(out, model, r, value);
+            write_structure_members(out, model, shape, value);
             close(out, name);
         }
         ShapeType::List => {
@@ -112,7 +129,7 @@ pub fn write_value(out: &mut String, model: &Model, r: &ShapeRef, name: &str, va
             let Some(mref) = shape.member.as_deref() else {
                 return;
             };
-            if is_flattened(model, r) {
+            if r.flattened || shape.flattened {
                 for item in items {
                     write_value(out, model, mref, name, item);
                 }
@@ -134,7 +151,7 @@ pub fn write_value(out: &mut String, model: &Model, r: &ShapeRef, name: &str, va
             };
             let kname = kref.location_name.as_deref().unwrap_or("key");
             let vname = vref.location_name.as_deref().unwrap_or("value");
-            let flat = is_flattened(model, r);
+            let flat = r.flattened || shape.flattened;
             if !flat {
                 open(out, name);
             }
@@ -149,7 +166,7 @@ pub fn write_value(out: &mut String, model: &Model, r: &ShapeRef, name: &str, va
             }
         }
         _ => {
-            if let Some(text) = scalar(model, r, value) {
+            if let Some(text) = scalar(shape, r, value) {
                 out.push('<');
                 out.push_str(name);
                 write_namespace(out, r, None);
@@ -172,9 +189,9 @@ fn write_namespace(out: &mut String, r: &ShapeRef, shape_ns: Option<&crate::mode
     }
 }
 
-/// Text of a scalar member, with timestamps in the member's format (iso8601 by default).
-fn scalar(model: &Model, r: &ShapeRef, value: &Value) -> Option<String> {
-    let shape = model.shape(r);
+/// Text of a scalar member, with timestamps in the member's format (iso8601 by default);
+/// borrowed for strings, the common case.
+fn scalar<'v>(shape: &Shape, r: &ShapeRef, value: &'v Value) -> Option<Cow<'v, str>> {
     if shape.kind == ShapeType::Timestamp {
         let explicit = r
             .timestamp_format
@@ -182,19 +199,20 @@ fn scalar(model: &Model, r: &ShapeRef, value: &Value) -> Option<String> {
             .or(shape.timestamp_format.as_deref());
         let format = Format::pick(explicit, Format::Iso8601);
         if let Some(w) = timestamp::to_wire(value, format) {
-            return Some(w.text());
+            return Some(Cow::Owned(w.text()));
         }
     }
     match value {
+        Value::String(s) => Some(Cow::Borrowed(s)),
         Value::Number(n) if matches!(shape.kind, ShapeType::Float | ShapeType::Double) => {
             let f = n.as_f64()?;
             // Whole doubles keep a decimal point so they read back as floating point.
-            Some(if f.fract() == 0.0 && f.abs() < 1e15 {
+            Some(Cow::Owned(if f.fract() == 0.0 && f.abs() < 1e15 {
                 format!("{f:.1}")
             } else {
                 f.to_string()
-            })
+            }))
         }
-        other => super::scalar_text(other),
+        other => super::scalar_text(other).map(Cow::Owned),
     }
 }

@@ -5,6 +5,7 @@ mod client;
 mod concurrency;
 mod conformance;
 mod fake;
+mod http;
 mod models;
 mod python_clients;
 mod requests;

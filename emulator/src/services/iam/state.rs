@@ -262,12 +262,13 @@ fn boundary_json(arn: &str) -> Value {
 
 impl User {
     pub fn to_json(&self, view: View) -> Value {
-        let mut out = Map::new();
-        out.insert("Path".into(), json!(self.path));
-        out.insert("UserName".into(), json!(self.name));
-        out.insert("UserId".into(), json!(self.id));
-        out.insert("Arn".into(), json!(self.arn));
-        out.insert("CreateDate".into(), json!(self.created));
+        // Sized once and filled without `json!` (which serializes each string): GetUser's path.
+        let mut out = Map::with_capacity(7);
+        out.insert("Path".into(), Value::String(self.path.clone()));
+        out.insert("UserName".into(), Value::String(self.name.clone()));
+        out.insert("UserId".into(), Value::String(self.id.clone()));
+        out.insert("Arn".into(), Value::String(self.arn.clone()));
+        out.insert("CreateDate".into(), Value::String(self.created.clone()));
         if view != View::Listed {
             if let Some(arn) = &self.boundary {
                 out.insert("PermissionsBoundary".into(), boundary_json(arn));

@@ -70,7 +70,7 @@ pub(crate) fn create(call: &Call) -> HandlerResult {
         service_credentials: Vec::new(),
         mfa_devices: Vec::new(),
     };
-    let out = json!({"User": user.to_json(View::Created)});
+    let out = user_output(user.to_json(View::Created));
     account.users.insert(key(name), user);
     Ok(out)
 }
@@ -83,7 +83,14 @@ pub(crate) fn get(call: &Call) -> HandlerResult {
     };
     let account = call.account();
     let account = account.read();
-    Ok(json!({"User": user(&account, name)?.to_json(View::Get)}))
+    Ok(user_output(user(&account, name)?.to_json(View::Get)))
+}
+
+/// `{"User": user}`; not `json!`, which would serialize the finished value a second time.
+fn user_output(user: Value) -> Value {
+    let mut out = serde_json::Map::with_capacity(1);
+    out.insert("User".into(), user);
+    Value::Object(out)
 }
 
 /// GetUser for the account's root credentials: no name or path, the account id as UserId.
