@@ -8,25 +8,19 @@ use serde_json::{Map, Value};
 use super::query::scalar_from_text;
 use super::timestamp::{self, Format};
 use super::{HttpRequest, HttpResponse, REQUEST_ID_HEADER};
-use crate::model::{Model, Operation, ShapeRef, ShapeType};
+use crate::model::{Model, Operation, Shape, ShapeRef, ShapeType};
 use crate::service::AwsError;
 
 const B64: base64::engine::general_purpose::GeneralPurpose =
     base64::engine::general_purpose::STANDARD;
 
-/// One piece of a request URI template's path.
-#[derive(Debug, Clone, PartialEq)]
-enum Part {
-    Literal(String),
-    Label(String),
-    Greedy(String),
-}
-
-/// A compiled `http.requestUri`: path parts plus the query literals (`?List=ALL`, `?Qualifier`)
-/// a request must carry to match.
+/// A compiled `http.requestUri`: the path template plus the query literals (`?List=ALL`,
+/// `?Qualifier`) a request must carry to match. Matching walks the template text itself and
+/// allocates only for the labels of a template that matched: the router tries every template
+/// of a method on each request.
 #[derive(Debug, Clone)]
 pub struct UriTemplate {
-    parts: Vec<Part>,
+    path: String,
     query: Vec<(String, Option<String>)>,
     literal_len: usize,
 }
@@ -34,28 +28,8 @@ pub struct UriTemplate {
 impl UriTemplate {
     pub fn parse(uri: &str) -> UriTemplate {
         let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-        let mut parts = Vec::new();
-        let mut rest = path;
         let mut literal_len = 0;
-        while let Some(start) = rest.find('{') {
-            if start > 0 {
-                literal_len += start;
-                parts.push(Part::Literal(rest[..start].to_string()));
-            }
-            let Some(end) = rest[start..].find('}') else {
-                break;
-            };
-            let label = &rest[start + 1..start + end];
-            parts.push(match label.strip_suffix('+') {
-                Some(name) => Part::Greedy(name.to_string()),
-                None => Part::Label(label.to_string()),
-            });
-            rest = &rest[start + end + 1..];
-        }
-        if !rest.is_empty() {
-            literal_len += rest.len();
-            parts.push(Part::Literal(rest.to_string()));
-        }
+        walk_literals(path, |lit| literal_len += lit.len());
         let query = query
             .split('&')
             .filter(|q| !q.is_empty())
@@ -65,7 +39,7 @@ impl UriTemplate {
             })
             .collect();
         UriTemplate {
-            parts,
+            path: path.to_string(),
             query,
             literal_len,
         }
@@ -73,56 +47,93 @@ impl UriTemplate {
 
     /// Match a raw request path and query; labels come back percent-decoded.
     pub fn matches(&self, path: &str, query: &str) -> Option<Vec<(String, String)>> {
-        for (k, want) in &self.query {
-            let found = form_urlencoded::parse(query.as_bytes())
-                .any(|(qk, qv)| qk == k.as_str() && want.as_ref().is_none_or(|w| qv == w.as_str()));
-            if !found {
-                return None;
-            }
+        // Path first: it rejects most candidates after a prefix comparison.
+        if !match_path(&self.path, path, |_, _| {}) || !self.query_matches(query) {
+            return None;
         }
         let mut labels = Vec::new();
-        let mut rest = path;
-        for (i, part) in self.parts.iter().enumerate() {
-            match part {
-                Part::Literal(lit) => rest = rest.strip_prefix(lit.as_str())?,
-                Part::Label(name) => {
-                    let end = rest.find('/').unwrap_or(rest.len());
-                    if end == 0 {
-                        return None;
-                    }
-                    labels.push((name.clone(), decode(&rest[..end])));
-                    rest = &rest[end..];
-                }
-                Part::Greedy(name) => {
-                    // A greedy label takes everything up to the literal suffix that follows it.
-                    let suffix: String = self.parts[i + 1..]
-                        .iter()
-                        .map(|p| match p {
-                            Part::Literal(l) => l.as_str(),
-                            _ => "",
-                        })
-                        .collect();
-                    let value = rest.strip_suffix(suffix.as_str())?;
-                    if value.is_empty() {
-                        return None;
-                    }
-                    labels.push((name.clone(), decode(value)));
-                    rest = &rest[value.len()..];
-                }
-            }
-        }
-        // A trailing slash is tolerated, as AWS front ends do.
-        if rest.is_empty() || rest == "/" {
-            Some(labels)
-        } else {
-            None
-        }
+        match_path(&self.path, path, |name, raw| {
+            labels.push((name.to_string(), decode(raw)))
+        });
+        Some(labels)
+    }
+
+    fn query_matches(&self, query: &str) -> bool {
+        self.query.iter().all(|(k, want)| {
+            form_urlencoded::parse(query.as_bytes())
+                .any(|(qk, qv)| qk == k.as_str() && want.as_ref().is_none_or(|w| qv == w.as_str()))
+        })
     }
 
     /// Ranking among several matching templates: query literals first, then literal length.
     pub fn specificity(&self) -> (usize, usize) {
         (self.query.len(), self.literal_len)
     }
+}
+
+/// The next label of a path template: (literal before it, label text inside the braces, rest
+/// after it). A `{` without a closing `}` is literal text.
+fn next_label(template: &str) -> Option<(&str, &str, &str)> {
+    let start = template.find('{')?;
+    let end = start + template[start..].find('}')?;
+    Some((
+        &template[..start],
+        &template[start + 1..end],
+        &template[end + 1..],
+    ))
+}
+
+/// Call `f` with each literal piece of a path template, in order.
+fn walk_literals(mut template: &str, mut f: impl FnMut(&str)) {
+    while let Some((literal, _, rest)) = next_label(template) {
+        f(literal);
+        template = rest;
+    }
+    f(template);
+}
+
+/// Match a raw request path against the path part of a URI template, calling `label` with
+/// each label's name and raw (still percent-encoded) text; false when the path does not match.
+/// A trailing slash on the request is tolerated, as AWS front ends do.
+fn match_path<'t, 'p>(
+    mut template: &'t str,
+    path: &'p str,
+    mut label: impl FnMut(&'t str, &'p str),
+) -> bool {
+    let mut rest = path;
+    while let Some((literal, name, after)) = next_label(template) {
+        let Some(r) = rest.strip_prefix(literal) else {
+            return false;
+        };
+        rest = r;
+        template = after;
+        let value = match name.strip_suffix('+') {
+            Some(_) => {
+                // A greedy label takes everything up to the literal suffix that follows it.
+                let stripped = if next_label(template).is_some() {
+                    let mut suffix = String::new();
+                    walk_literals(template, |lit| suffix.push_str(lit));
+                    rest.strip_suffix(suffix.as_str())
+                } else {
+                    rest.strip_suffix(template)
+                };
+                match stripped {
+                    Some(v) if !v.is_empty() => v,
+                    _ => return false,
+                }
+            }
+            None => {
+                let end = rest.find('/').unwrap_or(rest.len());
+                if end == 0 {
+                    return false;
+                }
+                &rest[..end]
+            }
+        };
+        label(name.strip_suffix('+').unwrap_or(name), value);
+        rest = &rest[value.len()..];
+    }
+    matches!(rest.strip_prefix(template), Some("" | "/"))
 }
 
 fn decode(raw: &str) -> String {
@@ -168,10 +179,19 @@ pub fn parse_input(
     let Some(input_ref) = &op.input else {
         return Ok(Value::Object(Map::new()));
     };
-    let labels = UriTemplate::parse(&op.http.request_uri)
-        .matches(req.path, req.query)
-        .unwrap_or_default();
     let shape = model.shape(input_ref);
+    // Raw label texts, decoded only for the members that read them.
+    let mut labels: Vec<(&str, &str)> = Vec::new();
+    if shape
+        .members
+        .values()
+        .any(|m| m.location.as_deref() == Some("uri"))
+    {
+        let template = op.http.request_uri.split('?').next().unwrap_or_default();
+        if !match_path(template, req.path, |name, raw| labels.push((name, raw))) {
+            labels.clear();
+        }
+    }
     let query: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -180,8 +200,8 @@ pub fn parse_input(
     for (name, mref) in &shape.members {
         let wire = mref.location_name.as_deref().unwrap_or(name);
         let value = match mref.location.as_deref() {
-            Some("uri") => match labels.iter().find(|(l, _)| l == wire) {
-                Some((_, text)) => Some(text_value(model, mref, text, name)?),
+            Some("uri") => match labels.iter().find(|(l, _)| *l == wire) {
+                Some((_, raw)) => Some(text_value(model, mref, &decode(raw), name)?),
                 None => None,
             },
             Some("querystring") => query_value(model, mref, wire, name, &query)?,
@@ -449,45 +469,103 @@ fn json_in(model: &Model, r: &ShapeRef, v: &Value) -> Result<Value, AwsError> {
     })
 }
 
-/// A handler value as the JSON body's wire value.
-fn json_out(model: &Model, r: &ShapeRef, v: &Value) -> Value {
+/// Writes one JSON object member by member into a body buffer.
+struct ObjectWriter<'o> {
+    out: &'o mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'o> ObjectWriter<'o> {
+    fn open(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        ObjectWriter { out, empty: true }
+    }
+
+    /// Start a member: its key and the colon; the caller writes the value.
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !std::mem::take(&mut self.empty) {
+            self.out.push(b',');
+        }
+        write_raw(&key, self.out);
+        self.out.push(b':');
+        self.out
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// Any serializable value as JSON text (writing to a `Vec` cannot fail).
+fn write_raw<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    let _ = serde_json::to_writer(out, v);
+}
+
+/// Append a handler value as the JSON wire value of shape `r`, straight into the body (no
+/// intermediate tree): structure members in model order under their wire names, nulls left
+/// out, timestamps in the shape's format, anything not shaped as the model says as it is.
+fn write_json(model: &Model, r: &ShapeRef, v: &Value, out: &mut Vec<u8>) {
     let shape = model.shape(r);
     if shape.document {
-        return v.clone();
+        return write_raw(v, out);
     }
     match (shape.kind, v) {
         (ShapeType::Structure, Value::Object(fields)) => {
-            let mut obj = Map::new();
-            for (name, mref) in &shape.members {
-                if let Some(fv) = fields.get(name) {
-                    if !fv.is_null() {
-                        let wire = mref.location_name.as_deref().unwrap_or(name);
-                        obj.insert(wire.to_string(), json_out(model, mref, fv));
-                    }
-                }
-            }
-            Value::Object(obj)
+            write_members(model, shape, fields, false, out)
         }
         (ShapeType::List, Value::Array(items)) => match shape.member.as_deref() {
-            Some(mref) => Value::Array(items.iter().map(|i| json_out(model, mref, i)).collect()),
-            None => v.clone(),
+            Some(mref) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_json(model, mref, item, out);
+                }
+                out.push(b']');
+            }
+            None => write_raw(v, out),
         },
         (ShapeType::Map, Value::Object(entries)) => match shape.value.as_deref() {
-            Some(vref) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, i)| (k.clone(), json_out(model, vref, i)))
-                    .collect(),
-            ),
-            None => v.clone(),
+            Some(vref) => {
+                let mut obj = ObjectWriter::open(out);
+                for (k, item) in entries {
+                    write_json(model, vref, item, obj.key(k));
+                }
+                obj.close();
+            }
+            None => write_raw(v, out),
         },
         (ShapeType::Timestamp, _) => {
-            timestamp::to_wire(v, ts_format(model, r, Format::EpochSeconds))
-                .map(|w| w.json())
-                .unwrap_or_else(|| v.clone())
+            match timestamp::to_wire(v, ts_format(model, r, Format::EpochSeconds)) {
+                Some(w) => write_raw(&w.json(), out),
+                None => write_raw(v, out),
+            }
         }
-        _ => v.clone(),
+        _ => write_raw(v, out),
     }
+}
+
+/// A structure's members as a JSON object; `body_only` (an operation's top-level output) leaves
+/// out the members bound to an HTTP location.
+fn write_members(
+    model: &Model,
+    shape: &Shape,
+    fields: &Map<String, Value>,
+    body_only: bool,
+    out: &mut Vec<u8>,
+) {
+    let mut obj = ObjectWriter::open(out);
+    for (name, mref) in &shape.members {
+        if body_only && mref.location.is_some() {
+            continue;
+        }
+        if let Some(fv) = fields.get(name).filter(|v| !v.is_null()) {
+            let wire = mref.location_name.as_deref().unwrap_or(name);
+            write_json(model, mref, fv, obj.key(wire));
+        }
+    }
+    obj.close();
 }
 
 fn header_text(model: &Model, r: &ShapeRef, v: &Value) -> Option<String> {
@@ -538,24 +616,27 @@ pub fn serialize_output(
     let mut content_type = "application/json";
     if let Some(r) = &op.output {
         let shape = model.shape(r);
-        let fields = output.as_object();
-        let get = |name: &str| fields.and_then(|f| f.get(name)).filter(|v| !v.is_null());
-        let mut json_body = Map::new();
+        let empty = Map::new();
+        let fields = output.as_object().unwrap_or(&empty);
+        let get = |name: &str| fields.get(name).filter(|v| !v.is_null());
         for (name, mref) in &shape.members {
+            let Some(location) = mref.location.as_deref() else {
+                continue;
+            };
             let Some(v) = get(name) else { continue };
             let wire = mref.location_name.as_deref().unwrap_or(name);
-            match mref.location.as_deref() {
-                Some("statusCode") => {
+            match location {
+                "statusCode" => {
                     if let Some(code) = v.as_u64().and_then(|c| u16::try_from(c).ok()) {
                         status = code;
                     }
                 }
-                Some("header") => {
+                "header" => {
                     if let Some(text) = header_text(model, mref, v) {
                         headers.push((wire.to_string(), text));
                     }
                 }
-                Some("headers") => {
+                "headers" => {
                     if let Value::Object(map) = v {
                         for (k, hv) in map {
                             if let Some(text) = super::scalar_text(hv) {
@@ -564,12 +645,7 @@ pub fn serialize_output(
                         }
                     }
                 }
-                Some(_) => {}
-                None => {
-                    if shape.payload.is_none() {
-                        json_body.insert(wire.to_string(), json_out(model, mref, v));
-                    }
-                }
+                _ => {}
             }
         }
         match &shape.payload {
@@ -589,13 +665,11 @@ pub fn serialize_output(
                             content_type = "text/plain";
                             body = super::scalar_text(v).unwrap_or_default().into_bytes();
                         }
-                        _ => {
-                            body = serde_json::to_vec(&json_out(model, pref, v)).unwrap_or_default()
-                        }
+                        _ => write_json(model, pref, v, &mut body),
                     }
                 }
             }
-            None => body = serde_json::to_vec(&Value::Object(json_body)).unwrap_or_default(),
+            None => write_members(model, shape, fields, true, &mut body),
         }
     }
     // 204 and 304 answers carry no body (HTTP forbids one).
@@ -614,8 +688,14 @@ pub fn serialize_output(
 /// `x-amzn-ErrorType: Code` and a JSON body with the error shape's members (the message under
 /// the shape's own spelling, `message` or `Message`; Lambda's `Type` defaulted from the fault).
 pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpResponse {
-    let mut body = Map::new();
-    match model.error_shape(&err.code) {
+    let mut body = Vec::new();
+    let mut obj = ObjectWriter::open(&mut body);
+    let message = (!err.message.is_empty()).then_some(err.message.as_str());
+    // The message goes last, unless a member of the same key came first: it then takes that
+    // member's place.
+    let mut message_written = false;
+    let error_shape = model.error_shape(&err.code);
+    match error_shape {
         Some(shape) => {
             let msg_name = shape
                 .members
@@ -628,32 +708,44 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
                     continue;
                 }
                 let wire = mref.location_name.as_deref().unwrap_or(name);
-                if let Some(v) = err.fields.get(name) {
-                    body.insert(wire.to_string(), json_out(model, mref, v));
+                let value = err.fields.get(name);
+                let present = value.is_some() || name == "Type";
+                if let (Some(m), true) = (message, present && wire == msg_name) {
+                    write_raw(m, obj.key(wire));
+                    message_written = true;
+                } else if let Some(v) = value {
+                    write_json(model, mref, v, obj.key(wire));
                 } else if name == "Type" {
                     let fault = if err.sender_fault { "User" } else { "Service" };
-                    body.insert(wire.to_string(), Value::from(fault));
+                    write_raw(fault, obj.key(wire));
                 }
             }
-            if !err.message.is_empty() {
-                body.insert(msg_name.to_string(), Value::from(err.message.clone()));
+            if let (Some(m), false) = (message, message_written) {
+                write_raw(m, obj.key(msg_name));
             }
         }
         None => {
             for (k, v) in &err.fields {
-                body.insert(k.clone(), v.clone());
+                match message {
+                    Some(m) if k == "message" => {
+                        write_raw(m, obj.key(k));
+                        message_written = true;
+                    }
+                    _ => write_raw(v, obj.key(k)),
+                }
             }
-            if !err.message.is_empty() {
-                body.insert("message".into(), Value::from(err.message.clone()));
+            if let (Some(m), false) = (message, message_written) {
+                write_raw(m, obj.key("message"));
             }
         }
     }
+    obj.close();
     let mut headers = vec![
         (REQUEST_ID_HEADER.to_string(), request_id.to_string()),
         ("x-amzn-ErrorType".to_string(), err.code.clone()),
         ("Content-Type".into(), "application/json".into()),
     ];
-    if let Some(shape) = model.error_shape(&err.code) {
+    if let Some(shape) = error_shape {
         for (name, mref) in &shape.members {
             if mref.location.as_deref() == Some("header") {
                 if let Some(text) = err
@@ -670,7 +762,7 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
     HttpResponse {
         status: err.status,
         headers,
-        body: serde_json::to_vec(&Value::Object(body)).unwrap_or_default(),
+        body,
     }
 }
 
