@@ -14,13 +14,85 @@ use crate::service::AwsError;
 const B64: base64::engine::general_purpose::GeneralPurpose =
     base64::engine::general_purpose::STANDARD;
 
-/// A compiled `http.requestUri`: the path template plus the query literals (`?List=ALL`,
-/// `?Qualifier`) a request must carry to match. Matching walks the template text itself and
-/// allocates only for the labels of a template that matched: the router tries every template
-/// of a method on each request.
+/// One piece of a request URI template's path.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Literal(String),
+    Label(String),
+    Greedy(String),
+}
+
+/// A piece of a path template, borrowed from a compiled template or from the template text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PartRef<'t> {
+    Literal(&'t str),
+    Label(&'t str),
+    Greedy(&'t str),
+}
+
+impl Part {
+    fn as_ref(&self) -> PartRef<'_> {
+        match self {
+            Part::Literal(s) => PartRef::Literal(s),
+            Part::Label(s) => PartRef::Label(s),
+            Part::Greedy(s) => PartRef::Greedy(s),
+        }
+    }
+}
+
+/// The pieces of a path template, read from its text as they are needed (a `{` without a
+/// closing `}` is literal text).
+#[derive(Clone)]
+struct Parts<'t> {
+    rest: &'t str,
+    label_next: Option<PartRef<'t>>,
+}
+
+impl<'t> Parts<'t> {
+    fn of(template: &'t str) -> Self {
+        Parts {
+            rest: template,
+            label_next: None,
+        }
+    }
+}
+
+impl<'t> Iterator for Parts<'t> {
+    type Item = PartRef<'t>;
+
+    fn next(&mut self) -> Option<PartRef<'t>> {
+        if let Some(label) = self.label_next.take() {
+            return Some(label);
+        }
+        if self.rest.is_empty() {
+            return None;
+        }
+        let braces = self
+            .rest
+            .find('{')
+            .and_then(|start| Some((start, start + self.rest[start..].find('}')?)));
+        let Some((start, end)) = braces else {
+            return Some(PartRef::Literal(std::mem::take(&mut self.rest)));
+        };
+        let (literal, name) = (&self.rest[..start], &self.rest[start + 1..end]);
+        self.rest = &self.rest[end + 1..];
+        let label = match name.strip_suffix('+') {
+            Some(greedy) => PartRef::Greedy(greedy),
+            None => PartRef::Label(name),
+        };
+        if literal.is_empty() {
+            return Some(label);
+        }
+        self.label_next = Some(label);
+        Some(PartRef::Literal(literal))
+    }
+}
+
+/// A compiled `http.requestUri`: path parts plus the query literals (`?List=ALL`, `?Qualifier`)
+/// a request must carry to match.
 #[derive(Debug, Clone)]
 pub struct UriTemplate {
-    path: String,
+    parts: Vec<Part>,
     query: Vec<(String, Option<String>)>,
     literal_len: usize,
 }
@@ -28,8 +100,20 @@ pub struct UriTemplate {
 impl UriTemplate {
     pub fn parse(uri: &str) -> UriTemplate {
         let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-        let mut literal_len = 0;
-        walk_literals(path, |lit| literal_len += lit.len());
+        let parts: Vec<Part> = Parts::of(path)
+            .map(|p| match p {
+                PartRef::Literal(s) => Part::Literal(s.to_string()),
+                PartRef::Label(s) => Part::Label(s.to_string()),
+                PartRef::Greedy(s) => Part::Greedy(s.to_string()),
+            })
+            .collect();
+        let literal_len = parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(l) => l.len(),
+                _ => 0,
+            })
+            .sum();
         let query = query
             .split('&')
             .filter(|q| !q.is_empty())
@@ -39,20 +123,21 @@ impl UriTemplate {
             })
             .collect();
         UriTemplate {
-            path: path.to_string(),
+            parts,
             query,
             literal_len,
         }
     }
 
-    /// Match a raw request path and query; labels come back percent-decoded.
+    /// Match a raw request path and query; labels come back percent-decoded. The router tries
+    /// every template of a method on each request, so a mismatch allocates nothing.
     pub fn matches(&self, path: &str, query: &str) -> Option<Vec<(String, String)>> {
-        // Path first: it rejects most candidates after a prefix comparison.
-        if !match_path(&self.path, path, |_, _| {}) || !self.query_matches(query) {
+        let parts = self.parts.iter().map(Part::as_ref);
+        if !match_path(parts.clone(), path, |_, _| {}) || !self.query_matches(query) {
             return None;
         }
         let mut labels = Vec::new();
-        match_path(&self.path, path, |name, raw| {
+        match_path(parts, path, |name, raw| {
             labels.push((name.to_string(), decode(raw)))
         });
         Some(labels)
@@ -71,69 +156,55 @@ impl UriTemplate {
     }
 }
 
-/// The next label of a path template: (literal before it, label text inside the braces, rest
-/// after it). A `{` without a closing `}` is literal text.
-fn next_label(template: &str) -> Option<(&str, &str, &str)> {
-    let start = template.find('{')?;
-    let end = start + template[start..].find('}')?;
-    Some((
-        &template[..start],
-        &template[start + 1..end],
-        &template[end + 1..],
-    ))
-}
-
-/// Call `f` with each literal piece of a path template, in order.
-fn walk_literals(mut template: &str, mut f: impl FnMut(&str)) {
-    while let Some((literal, _, rest)) = next_label(template) {
-        f(literal);
-        template = rest;
-    }
-    f(template);
-}
-
-/// Match a raw request path against the path part of a URI template, calling `label` with
-/// each label's name and raw (still percent-encoded) text; false when the path does not match.
-/// A trailing slash on the request is tolerated, as AWS front ends do.
+/// Match a raw request path against a template's path parts, calling `label` with each label's
+/// name and raw (still percent-encoded) text; false when the path does not match. A trailing
+/// slash on the request is tolerated, as AWS front ends do.
 fn match_path<'t, 'p>(
-    mut template: &'t str,
+    mut parts: impl Iterator<Item = PartRef<'t>> + Clone,
     path: &'p str,
     mut label: impl FnMut(&'t str, &'p str),
 ) -> bool {
     let mut rest = path;
-    while let Some((literal, name, after)) = next_label(template) {
-        let Some(r) = rest.strip_prefix(literal) else {
-            return false;
-        };
-        rest = r;
-        template = after;
-        let value = match name.strip_suffix('+') {
-            Some(_) => {
-                // A greedy label takes everything up to the literal suffix that follows it.
-                let stripped = if next_label(template).is_some() {
-                    let mut suffix = String::new();
-                    walk_literals(template, |lit| suffix.push_str(lit));
-                    rest.strip_suffix(suffix.as_str())
-                } else {
-                    rest.strip_suffix(template)
-                };
-                match stripped {
-                    Some(v) if !v.is_empty() => v,
-                    _ => return false,
+    while let Some(part) = parts.next() {
+        let (name, value) = match part {
+            PartRef::Literal(lit) => {
+                match rest.strip_prefix(lit) {
+                    Some(r) => rest = r,
+                    None => return false,
                 }
+                continue;
             }
-            None => {
+            PartRef::Label(name) => {
                 let end = rest.find('/').unwrap_or(rest.len());
                 if end == 0 {
                     return false;
                 }
-                &rest[..end]
+                (name, &rest[..end])
+            }
+            PartRef::Greedy(name) => {
+                // A greedy label takes everything up to the literal suffix that follows it.
+                let mut literals = parts.clone().filter_map(|p| match p {
+                    PartRef::Literal(l) => Some(l),
+                    _ => None,
+                });
+                let stripped = match (literals.next(), literals.next()) {
+                    (None, _) => Some(rest),
+                    (Some(one), None) => rest.strip_suffix(one),
+                    (Some(first), Some(second)) => {
+                        let suffix: String = [first, second].into_iter().chain(literals).collect();
+                        rest.strip_suffix(suffix.as_str())
+                    }
+                };
+                match stripped {
+                    Some(v) if !v.is_empty() => (name, v),
+                    _ => return false,
+                }
             }
         };
-        label(name.strip_suffix('+').unwrap_or(name), value);
+        label(name, value);
         rest = &rest[value.len()..];
     }
-    matches!(rest.strip_prefix(template), Some("" | "/"))
+    rest.is_empty() || rest == "/"
 }
 
 fn decode(raw: &str) -> String {
@@ -188,7 +259,9 @@ pub fn parse_input(
         .any(|m| m.location.as_deref() == Some("uri"))
     {
         let template = op.http.request_uri.split('?').next().unwrap_or_default();
-        if !match_path(template, req.path, |name, raw| labels.push((name, raw))) {
+        if !match_path(Parts::of(template), req.path, |name, raw| {
+            labels.push((name, raw))
+        }) {
             labels.clear();
         }
     }
@@ -786,6 +859,25 @@ mod tests {
                 ("Key".into(), "a/b/c".into())
             ])
         );
+        assert_eq!(
+            t.matches("/2015-03-31/functions/f/policy/", ""),
+            Some(vec![("FunctionName".into(), "f".into())])
+        );
+        assert_eq!(t.matches("/2015-03-31/functions//policy", ""), None);
+        assert_eq!(t.matches("/2015-03-31/functions/f/policyx", ""), None);
+        let suffixed = UriTemplate::parse("/{Bucket}/{Key+}/tail");
+        assert_eq!(
+            suffixed.matches("/b/x/y%2Fz/tail", ""),
+            Some(vec![
+                ("Bucket".into(), "b".into()),
+                ("Key".into(), "x/y/z".into())
+            ])
+        );
+        assert_eq!(suffixed.matches("/b/tail", ""), None);
+        // An unclosed brace is literal text.
+        let odd = UriTemplate::parse("/a{b");
+        assert!(odd.matches("/a{b", "").is_some());
+        assert_eq!(odd.specificity(), (0, 4));
         let q = UriTemplate::parse("/2018-10-31/layers?find=LayerVersion");
         assert_eq!(q.matches("/2018-10-31/layers", ""), None);
         assert!(q
