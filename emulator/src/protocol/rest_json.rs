@@ -760,6 +760,8 @@ pub fn serialize_output(
 
 /// `x-amzn-ErrorType: Code` and a JSON body with the error shape's members (the message under
 /// the shape's own spelling, `message` or `Message`; Lambda's `Type` defaulted from the fault).
+/// A field set to null leaves a modeled member out (AWS omits `Type` from some Lambda errors);
+/// the fields of an unmodeled error are written as given (AWS sends some with `Message: null`).
 pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpResponse {
     let mut body = Vec::new();
     let mut obj = ObjectWriter::open(&mut body);
@@ -781,13 +783,20 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
                     continue;
                 }
                 let wire = mref.location_name.as_deref().unwrap_or(name);
+                // A field set to null leaves the member out (AWS omits `Type` from some
+                // Lambda errors).
                 let value = err.fields.get(name);
-                let present = value.is_some() || name == "Type";
+                let present = match value {
+                    Some(v) => !v.is_null(),
+                    None => name == "Type",
+                };
                 if let (Some(m), true) = (message, present && wire == msg_name) {
                     write_raw(m, obj.key(wire));
                     message_written = true;
                 } else if let Some(v) = value {
-                    write_json(model, mref, v, obj.key(wire));
+                    if !v.is_null() {
+                        write_json(model, mref, v, obj.key(wire));
+                    }
                 } else if name == "Type" {
                     let fault = if err.sender_fault { "User" } else { "Service" };
                     write_raw(fault, obj.key(wire));
