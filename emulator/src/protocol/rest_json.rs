@@ -8,8 +8,12 @@ use serde_json::{Map, Value};
 use super::query::scalar_from_text;
 use super::timestamp::{self, Format};
 use super::{HttpRequest, HttpResponse, REQUEST_ID_HEADER};
-use crate::model::{Model, Operation, Shape, ShapeRef, ShapeType};
+use crate::model::{Model, Operation, ShapeRef, ShapeType};
 use crate::service::AwsError;
+
+mod body;
+
+use body::{write_raw, ObjectWriter};
 
 const B64: base64::engine::general_purpose::GeneralPurpose =
     base64::engine::general_purpose::STANDARD;
@@ -542,105 +546,6 @@ fn json_in(model: &Model, r: &ShapeRef, v: &Value) -> Result<Value, AwsError> {
     })
 }
 
-/// Writes one JSON object member by member into a body buffer.
-struct ObjectWriter<'o> {
-    out: &'o mut Vec<u8>,
-    empty: bool,
-}
-
-impl<'o> ObjectWriter<'o> {
-    fn open(out: &'o mut Vec<u8>) -> Self {
-        out.push(b'{');
-        ObjectWriter { out, empty: true }
-    }
-
-    /// Start a member: its key and the colon; the caller writes the value.
-    fn key(&mut self, key: &str) -> &mut Vec<u8> {
-        if !std::mem::take(&mut self.empty) {
-            self.out.push(b',');
-        }
-        write_raw(&key, self.out);
-        self.out.push(b':');
-        self.out
-    }
-
-    fn close(self) {
-        self.out.push(b'}');
-    }
-}
-
-/// Any serializable value as JSON text (writing to a `Vec` cannot fail).
-fn write_raw<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
-    let _ = serde_json::to_writer(out, v);
-}
-
-/// Append a handler value as the JSON wire value of shape `r`, straight into the body (no
-/// intermediate tree): structure members in model order under their wire names, nulls left
-/// out, timestamps in the shape's format, anything not shaped as the model says as it is.
-fn write_json(model: &Model, r: &ShapeRef, v: &Value, out: &mut Vec<u8>) {
-    let shape = model.shape(r);
-    if shape.document {
-        return write_raw(v, out);
-    }
-    match (shape.kind, v) {
-        (ShapeType::Structure, Value::Object(fields)) => {
-            write_members(model, shape, fields, false, out)
-        }
-        (ShapeType::List, Value::Array(items)) => match shape.member.as_deref() {
-            Some(mref) => {
-                out.push(b'[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write_json(model, mref, item, out);
-                }
-                out.push(b']');
-            }
-            None => write_raw(v, out),
-        },
-        (ShapeType::Map, Value::Object(entries)) => match shape.value.as_deref() {
-            Some(vref) => {
-                let mut obj = ObjectWriter::open(out);
-                for (k, item) in entries {
-                    write_json(model, vref, item, obj.key(k));
-                }
-                obj.close();
-            }
-            None => write_raw(v, out),
-        },
-        (ShapeType::Timestamp, _) => {
-            match timestamp::to_wire(v, ts_format(model, r, Format::EpochSeconds)) {
-                Some(w) => write_raw(&w.json(), out),
-                None => write_raw(v, out),
-            }
-        }
-        _ => write_raw(v, out),
-    }
-}
-
-/// A structure's members as a JSON object; `body_only` (an operation's top-level output) leaves
-/// out the members bound to an HTTP location.
-fn write_members(
-    model: &Model,
-    shape: &Shape,
-    fields: &Map<String, Value>,
-    body_only: bool,
-    out: &mut Vec<u8>,
-) {
-    let mut obj = ObjectWriter::open(out);
-    for (name, mref) in &shape.members {
-        if body_only && mref.location.is_some() {
-            continue;
-        }
-        if let Some(fv) = fields.get(name).filter(|v| !v.is_null()) {
-            let wire = mref.location_name.as_deref().unwrap_or(name);
-            write_json(model, mref, fv, obj.key(wire));
-        }
-    }
-    obj.close();
-}
-
 fn header_text(model: &Model, r: &ShapeRef, v: &Value) -> Option<String> {
     let shape = model.shape(r);
     match shape.kind {
@@ -688,43 +593,41 @@ pub fn serialize_output(
     let mut body = Vec::new();
     let mut content_type = "application/json";
     if let Some(r) = &op.output {
-        let shape = model.shape(r);
         let empty = Map::new();
         let fields = output.as_object().unwrap_or(&empty);
-        let get = |name: &str| fields.get(name).filter(|v| !v.is_null());
-        for (name, mref) in &shape.members {
-            let Some(location) = mref.location.as_deref() else {
-                continue;
-            };
-            let Some(v) = get(name) else { continue };
-            let wire = mref.location_name.as_deref().unwrap_or(name);
-            match location {
-                "statusCode" => {
-                    if let Some(code) = v.as_u64().and_then(|c| u16::try_from(c).ok()) {
-                        status = code;
-                    }
-                }
-                "header" => {
-                    if let Some(text) = header_text(model, mref, v) {
-                        headers.push((wire.to_string(), text));
-                    }
-                }
-                "headers" => {
-                    if let Value::Object(map) = v {
-                        for (k, hv) in map {
-                            if let Some(text) = super::scalar_text(hv) {
-                                headers.push((format!("{wire}{k}"), text));
+        body::with_plan(model, |plan| {
+            let sp = plan.structure(plan.target(r));
+            sp.with_slots(fields, |slots| {
+                for (m, v) in sp.members.iter().zip(slots) {
+                    let (Some(location), Some(v)) = (m.location, v) else {
+                        continue;
+                    };
+                    match location {
+                        "statusCode" => {
+                            if let Some(code) = v.as_u64().and_then(|c| u16::try_from(c).ok()) {
+                                status = code;
                             }
                         }
+                        "header" => {
+                            if let Some(text) = header_text(model, m.shape_ref, v) {
+                                headers.push((m.wire.to_string(), text));
+                            }
+                        }
+                        "headers" => {
+                            if let Value::Object(map) = v {
+                                for (k, hv) in map {
+                                    if let Some(text) = super::scalar_text(hv) {
+                                        headers.push((format!("{}{k}", m.wire), text));
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
                     }
                 }
-                _ => {}
-            }
-        }
-        match &shape.payload {
-            Some(payload) => {
-                if let (Some(pref), Some(v)) = (shape.members.get(payload), get(payload)) {
-                    match member_kind(model, pref) {
+                let payload = model.shape(r).payload.as_deref();
+                match payload.map(|p| (sp.member(p), fields.get(p).filter(|v| !v.is_null()))) {
+                    Some((Some(m), Some(v))) => match member_kind(model, m.shape_ref) {
                         ShapeType::Blob => {
                             content_type = "application/octet-stream";
                             body = match v {
@@ -738,12 +641,13 @@ pub fn serialize_output(
                             content_type = "text/plain";
                             body = super::scalar_text(v).unwrap_or_default().into_bytes();
                         }
-                        _ => write_json(model, pref, v, &mut body),
-                    }
+                        _ => plan.write(m.target, v, &mut body),
+                    },
+                    Some(_) => {}
+                    None => plan.write_members(sp, slots, true, &mut body),
                 }
-            }
-            None => write_members(model, shape, fields, true, &mut body),
-        }
+            })
+        });
     }
     // 204 and 304 answers carry no body (HTTP forbids one).
     if status == 204 || status == 304 {
@@ -778,46 +682,46 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
                 .find(|k| k.eq_ignore_ascii_case("message"))
                 .map(String::as_str)
                 .unwrap_or("message");
-            for (name, mref) in &shape.members {
-                if mref.location.is_some() {
-                    continue;
-                }
-                let wire = mref.location_name.as_deref().unwrap_or(name);
-                // A field set to null leaves the member out (AWS omits `Type` from some
-                // Lambda errors).
-                let value = err.fields.get(name);
-                let present = match value {
-                    Some(v) => !v.is_null(),
-                    None => name == "Type",
-                };
-                if let (Some(m), true) = (message, present && wire == msg_name) {
-                    write_raw(m, obj.key(wire));
-                    message_written = true;
-                } else if let Some(v) = value {
-                    if !v.is_null() {
-                        write_json(model, mref, v, obj.key(wire));
+            body::with_plan(model, |plan| {
+                for (name, mref) in &shape.members {
+                    if mref.location.is_some() {
+                        continue;
                     }
-                } else if name == "Type" {
-                    let fault = if err.sender_fault { "User" } else { "Service" };
-                    write_raw(fault, obj.key(wire));
+                    let wire = mref.location_name.as_deref().unwrap_or(name);
+                    let value = err.fields.get(name);
+                    let present = match value {
+                        Some(v) => !v.is_null(),
+                        None => name == "Type",
+                    };
+                    if let (Some(m), true) = (message, present && wire == msg_name) {
+                        write_raw(m, obj.named(wire));
+                        message_written = true;
+                    } else if let Some(v) = value {
+                        if !v.is_null() {
+                            plan.write(plan.target(mref), v, obj.named(wire));
+                        }
+                    } else if name == "Type" {
+                        let fault = if err.sender_fault { "User" } else { "Service" };
+                        write_raw(fault, obj.named(wire));
+                    }
                 }
-            }
+            });
             if let (Some(m), false) = (message, message_written) {
-                write_raw(m, obj.key(msg_name));
+                write_raw(m, obj.named(msg_name));
             }
         }
         None => {
             for (k, v) in &err.fields {
                 match message {
                     Some(m) if k == "message" => {
-                        write_raw(m, obj.key(k));
+                        write_raw(m, obj.named(k));
                         message_written = true;
                     }
-                    _ => write_raw(v, obj.key(k)),
+                    _ => write_raw(v, obj.named(k)),
                 }
             }
             if let (Some(m), false) = (message, message_written) {
-                write_raw(m, obj.key("message"));
+                write_raw(m, obj.named("message"));
             }
         }
     }
