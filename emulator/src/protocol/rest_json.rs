@@ -15,6 +15,10 @@ mod body;
 
 use body::{write_raw, ObjectWriter};
 
+/// Room reserved for a JSON body before it is written: most answers fit, so the buffer does
+/// not grow through a series of reallocations while members are appended.
+const JSON_BODY_CAPACITY: usize = 1024;
+
 const B64: base64::engine::general_purpose::GeneralPurpose =
     base64::engine::general_purpose::STANDARD;
 
@@ -641,10 +645,16 @@ pub fn serialize_output(
                             content_type = "text/plain";
                             body = super::scalar_text(v).unwrap_or_default().into_bytes();
                         }
-                        _ => plan.write(m.target, v, &mut body),
+                        _ => {
+                            body.reserve(JSON_BODY_CAPACITY);
+                            plan.write(m.target, v, &mut body)
+                        }
                     },
                     Some(_) => {}
-                    None => plan.write_members(sp, slots, true, &mut body),
+                    None => {
+                        body.reserve(JSON_BODY_CAPACITY);
+                        plan.write_members(sp, slots, true, &mut body)
+                    }
                 }
             })
         });

@@ -193,7 +193,7 @@ impl<'m> Plan<'m> {
             (ShapePlan::Map(Some(value)), Value::Object(entries)) => {
                 let mut obj = ObjectWriter::open(out);
                 for (k, v) in entries {
-                    write_raw(k, obj.key());
+                    write_str(k, obj.key());
                     obj.out.push(b':');
                     self.write(*value, v, obj.out);
                 }
@@ -203,6 +203,7 @@ impl<'m> Plan<'m> {
                 Some(w) => write_raw(&w.json(), out),
                 None => write_raw(v, out),
             },
+            (_, Value::String(s)) => write_str(s, out),
             _ => write_raw(v, out),
         }
     }
@@ -308,6 +309,42 @@ pub(super) fn write_raw<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) 
     let _ = serde_json::to_writer(out, v);
 }
 
+/// A JSON string. Nearly every string here needs no escaping (names, ARNs, ids, dates): a
+/// word-at-a-time scan shows that and the bytes are copied as they are; any other string goes
+/// through serde_json's escaper.
+pub(super) fn write_str(s: &str, out: &mut Vec<u8>) {
+    if needs_escape(s.as_bytes()) {
+        return write_raw(s, out);
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
+/// Does JSON need any of these bytes escaped (control characters, `"` and `\`)?
+fn needs_escape(bytes: &[u8]) -> bool {
+    // Exact "some byte of x is below n" and "some byte is zero" word tests (Bit Twiddling
+    // Hacks, `hasless` / `haszero`).
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
+    let has = |x: u64, b: u8| below(x ^ (ONES * u64::from(b)), 1);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w);
+        if below(x, 0x20) || has(x, b'"') || has(x, b'\\') {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// The plan of `model`: cached when it is one of the pinned models, compiled for this call
 /// otherwise.
 pub(super) fn with_plan<T>(model: &Model, f: impl FnOnce(&Plan<'_>) -> T) -> T {
@@ -325,5 +362,35 @@ pub(super) fn with_plan<T>(model: &Model, f: impl FnOnce(&Plan<'_>) -> T) -> T {
     match pinned {
         Some((i, pinned)) => f(CACHE[i].get_or_init(|| Plan::compile(pinned))),
         None => f(&Plan::compile(model)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_str;
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
+            "héllo wörld ✓ 𝄞".into(),
+            "\u{7f}\u{80}\u{ff}".into(),
+        ];
+        // Every escaped byte at every position of a word and of the tail.
+        for special in ['"', '\\', '\n', '\u{0}', '\u{1f}'] {
+            for len in 1..=17 {
+                for pos in 0..len {
+                    let mut s: String = "a".repeat(len);
+                    s.replace_range(pos..pos + 1, &special.to_string());
+                    cases.push(s);
+                }
+            }
+        }
+        for s in cases {
+            let mut out = Vec::new();
+            write_str(&s, &mut out);
+            assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
+        }
     }
 }
