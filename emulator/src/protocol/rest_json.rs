@@ -164,6 +164,101 @@ impl UriTemplate {
     }
 }
 
+/// A model's restJson1 operations indexed by HTTP method and first path segment (Lambda's API
+/// version dates: `2015-03-31`, `2018-10-31`...), so routing a request tries the handful of
+/// templates that can match instead of every operation of the model. Templates whose first
+/// segment is not a fixed literal are tried for every path.
+pub struct RouteIndex {
+    templates: Vec<UriTemplate>,
+    methods: Vec<MethodRoutes>,
+}
+
+struct MethodRoutes {
+    method: String,
+    /// First segment → candidate templates, in model order (the wildcard ones included).
+    by_segment: std::collections::HashMap<String, Vec<usize>>,
+    /// The templates without a fixed first segment, in model order.
+    wildcard: Vec<usize>,
+}
+
+impl RouteIndex {
+    pub fn new(model: &Model) -> RouteIndex {
+        let templates: Vec<UriTemplate> = model
+            .operations
+            .values()
+            .map(|op| UriTemplate::parse(&op.http.request_uri))
+            .collect();
+        let mut methods: Vec<MethodRoutes> = Vec::new();
+        for (i, op) in model.operations.values().enumerate() {
+            let m = match methods
+                .iter()
+                .position(|m| m.method.eq_ignore_ascii_case(&op.http.method))
+            {
+                Some(m) => m,
+                None => {
+                    methods.push(MethodRoutes {
+                        method: op.http.method.clone(),
+                        by_segment: Default::default(),
+                        wildcard: Vec::new(),
+                    });
+                    methods.len() - 1
+                }
+            };
+            match templates[i].first_segment() {
+                Some(seg) => methods[m]
+                    .by_segment
+                    .entry(seg.to_string())
+                    .or_default()
+                    .push(i),
+                None => methods[m].wildcard.push(i),
+            }
+        }
+        for m in &mut methods {
+            for list in m.by_segment.values_mut() {
+                list.extend_from_slice(&m.wildcard);
+                list.sort_unstable();
+            }
+        }
+        RouteIndex { templates, methods }
+    }
+
+    /// The index (in `model.operations`) of the operation whose method and template match, the
+    /// most specific when several do (the last of equals, in model order).
+    pub fn find(&self, method: &str, path: &str, query: &str) -> Option<usize> {
+        let routes = self
+            .methods
+            .iter()
+            .find(|m| m.method.eq_ignore_ascii_case(method))?;
+        let segment = path
+            .strip_prefix('/')
+            .map(|p| p.split('/').next().unwrap_or(p));
+        let candidates = segment
+            .and_then(|s| routes.by_segment.get(s))
+            .unwrap_or(&routes.wildcard);
+        candidates
+            .iter()
+            .filter(|i| self.templates[**i].matches(path, query).is_some())
+            .max_by_key(|i| self.templates[**i].specificity())
+            .copied()
+    }
+}
+
+impl UriTemplate {
+    /// The first path segment when the template fixes it (`/2015-03-31/functions/{F}` →
+    /// `2015-03-31`); none when a label can reach into it.
+    fn first_segment(&self) -> Option<&str> {
+        let Some(Part::Literal(first)) = self.parts.first() else {
+            return None;
+        };
+        let rest = first.strip_prefix('/')?;
+        match rest.split_once('/') {
+            Some((segment, _)) => Some(segment),
+            None if self.parts.len() == 1 => Some(rest),
+            None => None,
+        }
+    }
+}
+
 /// Match a raw request path against a template's path parts, calling `label` with each label's
 /// name and raw (still percent-encoded) text; false when the path does not match. A trailing
 /// slash on the request is tolerated, as AWS front ends do.
@@ -764,7 +859,83 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
 
 #[cfg(test)]
 mod tests {
-    use super::UriTemplate;
+    use super::{RouteIndex, UriTemplate};
+
+    /// The index answers what trying every template of the method answers.
+    #[test]
+    fn route_index_finds_what_trying_every_template_finds() {
+        let model = crate::model::pinned("lambda").unwrap().get();
+        let index = RouteIndex::new(model);
+        let templates: Vec<(&str, UriTemplate)> = model
+            .operations
+            .values()
+            .map(|op| {
+                (
+                    op.http.method.as_str(),
+                    UriTemplate::parse(&op.http.request_uri),
+                )
+            })
+            .collect();
+        let brute = |method: &str, path: &str, query: &str| {
+            templates
+                .iter()
+                .enumerate()
+                .filter(|(_, (m, t))| {
+                    m.eq_ignore_ascii_case(method) && t.matches(path, query).is_some()
+                })
+                .max_by_key(|(_, (_, t))| t.specificity())
+                .map(|(i, _)| i)
+        };
+        let mut requests = vec![
+            ("GET".to_string(), "/".to_string(), String::new()),
+            ("GET".into(), "".into(), String::new()),
+            ("GET".into(), "/nothing/here".into(), String::new()),
+            (
+                "PATCH".into(),
+                "/2015-03-31/functions".into(),
+                String::new(),
+            ),
+            (
+                "get".into(),
+                "/2015-03-31/functions/f".into(),
+                String::new(),
+            ),
+        ];
+        for op in model.operations.values() {
+            let (path, query) = op
+                .http
+                .request_uri
+                .split_once('?')
+                .unwrap_or((&op.http.request_uri, ""));
+            let concrete = path
+                .replace("{FunctionName}", "my-fn")
+                .split('{')
+                .map(|piece| match piece.split_once('}') {
+                    Some((label, rest)) if label.ends_with('+') => format!("a/b{rest}"),
+                    Some((_, rest)) => format!("x1{rest}"),
+                    None => piece.to_string(),
+                })
+                .collect::<String>();
+            let query = query.to_string();
+            for method in [op.http.method.as_str(), "GET", "POST", "DELETE"] {
+                requests.push((method.into(), concrete.clone(), query.clone()));
+                requests.push((method.into(), format!("{concrete}/"), query.clone()));
+                requests.push((method.into(), concrete.clone(), String::new()));
+            }
+        }
+        let mut found = 0;
+        for (method, path, query) in &requests {
+            let want = brute(method, path, query);
+            assert_eq!(
+                index.find(method, path, query),
+                want,
+                "{method} {path}?{query}"
+            );
+            found += usize::from(want.is_some());
+        }
+        // Every operation's own request routes somewhere.
+        assert!(found >= model.operations.len(), "{found}");
+    }
 
     #[test]
     fn templates_match_labels_greedy_and_query_literals() {
