@@ -2,7 +2,9 @@
 # Lambda benchmarks of the paritytest emulator (release build, this machine):
 #  1. warm invoke p50 of a python echo function (target < 5 ms) and cold start (target < 300 ms),
 #     measured over HTTP keep-alive like an SDK;
-#  2. GetFunction throughput at 16 connections with wrk (target >= 50,000 req/s), the emulator
+#  2. GetFunction's in-process CPU per request (routing, restJson1 parsing and serialization,
+#     handler; no HTTP server), from the thread's scheduler accounting, so immune to load;
+#  3. GetFunction throughput at 16 connections with wrk (target >= 50,000 req/s), the emulator
 #     pinned to one core and wrk to the other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,9 @@ CLIENT_CPU=$(( CORES > 1 ? 1 : 0 ))
 
 echo "== invoke latency (emulator on cpu $SERVER_CPU)"
 taskset -c "$SERVER_CPU" "$BIN" invoke
+
+echo "== GetFunction in-process (no HTTP), emulator on cpu $SERVER_CPU"
+taskset -c "$SERVER_CPU" "$BIN" cpu "${CPU_REQUESTS:-100000}"
 
 echo "== GetFunction throughput: emulator on cpu $SERVER_CPU, wrk on cpu $CLIENT_CPU, 16 connections"
 LOG=$(mktemp)

@@ -4,11 +4,15 @@
 //! invoke latencies measured over HTTP (keep-alive, as an SDK does). Prints p50/p90/p99.
 //! `lambda_bench serve PORT`: emulator on 127.0.0.1:PORT with the echo function created, until
 //! killed (for wrk against GetFunction).
+//! `lambda_bench cpu [N]`: N in-process GetFunction requests through `Emulator::handle_http`
+//! (routing, restJson1 parsing, handler, serialization; no HTTP server, no sockets) on one
+//! thread; prints the CPU time per request, immune to machine load.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use paritytest_emulator::protocol::HttpRequest;
 use paritytest_emulator::{Config, Emulator, Service};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -255,6 +259,71 @@ async fn handler_cost() {
     emu.shutdown().await;
 }
 
+/// CPU time this thread has run, in ns (from the scheduler's accounting).
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// In-process GetFunction: the Lambda-specific share of a request's server CPU.
+fn cpu_per_request(n: u64) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let emulator = Emulator::new(Config::default());
+    let mut headers = hyper::HeaderMap::new();
+    headers.insert("authorization", AUTH.parse().unwrap());
+    headers.insert("content-type", "application/json".parse().unwrap());
+    let create = serde_json::json!({
+        "FunctionName": FUNCTION, "Runtime": "python3.12", "Handler": "index.handler",
+        "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": echo_zip()},
+    })
+    .to_string();
+    let path = format!("/2015-03-31/functions/{FUNCTION}");
+    let request = |method, path, body| HttpRequest {
+        method,
+        path,
+        query: "",
+        headers: &headers,
+        body,
+    };
+    runtime.block_on(async {
+        let created = emulator
+            .handle_http(&request("POST", "/2015-03-31/functions", create.as_bytes()))
+            .await;
+        assert_eq!(
+            created.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&created.body)
+        );
+        // Past the Pending window, so every measured answer is the settled (Active) one.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let get = request("GET", &path, b"");
+        let first = emulator.handle_http(&get).await;
+        assert_eq!(
+            first.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&first.body)
+        );
+        let start = thread_cpu_ns();
+        for _ in 0..n {
+            std::hint::black_box(emulator.handle_http(&get).await);
+        }
+        match (start, thread_cpu_ns()) {
+            (Some(a), Some(b)) => println!(
+                "{:.2} us CPU per in-process GetFunction (HTTP {}, {} body bytes, {n} requests)",
+                (b - a) as f64 / n as f64 / 1000.0,
+                first.status,
+                first.body.len()
+            ),
+            _ => println!("no /proc/thread-self/schedstat: cannot measure CPU time"),
+        }
+    });
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let threads = std::env::var("BENCH_THREADS")
@@ -269,12 +338,13 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("invoke") => rt.block_on(invoke_bench()),
         Some("handler") => rt.block_on(handler_cost()),
+        Some("cpu") => cpu_per_request(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000)),
         Some("serve") => {
             let port = args.get(2).and_then(|p| p.parse().ok()).unwrap_or(0);
             rt.block_on(serve(port))
         }
         _ => {
-            eprintln!("usage: lambda_bench invoke | serve PORT");
+            eprintln!("usage: lambda_bench invoke | serve PORT | cpu [N] | handler");
             std::process::exit(2);
         }
     }

@@ -113,6 +113,14 @@ pub fn resolve(
     region: &str,
     usage: NameUse,
 ) -> Result<FunctionRef, AwsError> {
+    // A bare name that cannot fail any check below (the common case, e.g. every GetFunction
+    // by name) skips the pattern matching.
+    if usage == NameUse::Lookup && qualifier.is_none() && is_plain_name(function_name) {
+        return Ok(FunctionRef {
+            name: function_name.to_string(),
+            qualifier: None,
+        });
+    }
     let mut v = Violations::default();
     if let Some(q) = qualifier {
         if q.len() > 128 {
@@ -196,6 +204,16 @@ pub fn resolve(
     Ok(FunctionRef { name, qualifier })
 }
 
+/// A name without ARN parts or qualifier, within the lookup length, made only of the
+/// characters the name pattern's name group accepts.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 140
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 pub fn function_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:lambda:{region}:{account}:function:{name}")
 }
@@ -229,6 +247,42 @@ mod tests {
             ok("f", Some("$LATEST")).qualifier.as_deref(),
             Some("$LATEST")
         );
+    }
+
+    #[test]
+    fn plain_names_resolve_as_the_full_checks_resolve_them() {
+        let long = "a".repeat(140);
+        let too_long = "a".repeat(141);
+        for name in [
+            "f",
+            "my-fn_1.x",
+            long.as_str(),
+            too_long.as_str(),
+            "",
+            "a:b",
+            "fn!",
+            "fn/x",
+            "f n",
+        ] {
+            let fast = resolve(name, None, "111111111111", "us-east-1", NameUse::Lookup);
+            // The same input through the pattern checks (a qualifier forces that path).
+            let full = resolve(
+                name,
+                Some("$LATEST"),
+                "111111111111",
+                "us-east-1",
+                NameUse::Lookup,
+            )
+            .map(|r| r.name);
+            assert_eq!(
+                is_plain_name(name),
+                full.is_ok() && !name.contains(':'),
+                "{name:?}"
+            );
+            if is_plain_name(name) {
+                assert_eq!(fast.map(|r| r.name), full, "{name:?}");
+            }
+        }
     }
 
     #[test]
