@@ -613,6 +613,8 @@ pub fn serialize_output(
 
 /// `x-amzn-ErrorType: Code` and a JSON body with the error shape's members (the message under
 /// the shape's own spelling, `message` or `Message`; Lambda's `Type` defaulted from the fault).
+/// A field set to null leaves a modeled member out (AWS omits `Type` from some Lambda errors);
+/// the fields of an unmodeled error are written as given (AWS sends some with `Message: null`).
 pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpResponse {
     let mut body = Map::new();
     match model.error_shape(&err.code) {
@@ -629,7 +631,9 @@ pub fn serialize_error(model: &Model, err: &AwsError, request_id: &str) -> HttpR
                 }
                 let wire = mref.location_name.as_deref().unwrap_or(name);
                 if let Some(v) = err.fields.get(name) {
-                    body.insert(wire.to_string(), json_out(model, mref, v));
+                    if !v.is_null() {
+                        body.insert(wire.to_string(), json_out(model, mref, v));
+                    }
                 } else if name == "Type" {
                     let fault = if err.sender_fault { "User" } else { "Service" };
                     body.insert(wire.to_string(), Value::from(fault));
