@@ -10,7 +10,11 @@ import socket
 import sys
 import time
 
-API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+# The emulator hands its Runtime API address over privately (the function sees AWS's value in
+# AWS_LAMBDA_RUNTIME_API), and, outside AWS's filesystem layout, where the layers are. Neither
+# stays in the environment the handler sees.
+API = os.environ.pop("_PARITYTEST_RUNTIME_API", None) or os.environ["AWS_LAMBDA_RUNTIME_API"]
+OPT = os.environ.pop("_PARITYTEST_OPT_DIR", "/opt")
 HOST, PORT = API.rsplit(":", 1)
 PREFIX = "/2018-06-01/runtime"
 
@@ -129,7 +133,7 @@ class LambdaContext:
 def _load_handler():
     handler = os.environ.get("_HANDLER", "")
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
-    opt = os.environ.get("PARITYTEST_OPT_DIR", "/opt")
+    opt = OPT
     version = "python%d.%d" % sys.version_info[:2]
     # Started with -S (no site processing: .pth files cost more than the rest of the start);
     # the interpreter's site-packages stay importable, after the function's own code.
