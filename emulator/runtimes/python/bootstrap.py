@@ -90,6 +90,15 @@ def _post(path, payload, error_type=None):
 _ERRORS_WITHOUT_REQUEST_ID = os.environ.get("AWS_EXECUTION_ENV") == "AWS_Lambda_python3.8"
 
 
+def _format_frame(frame):
+    """One stack entry as AWS's runtimes show it on every python version: file, line and
+    source, without the column markers (~~^^) that traceback adds since 3.11."""
+    text = '  File "%s", line %s, in %s\n' % (frame.filename, frame.lineno, frame.name)
+    if frame.line:
+        text += "    %s\n" % frame.line.strip()
+    return text
+
+
 def _error_body(exc, request_id, drop_frames=1):
     import traceback  # only errors pay for it
 
@@ -98,7 +107,7 @@ def _error_body(exc, request_id, drop_frames=1):
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
         "requestId": request_id,
-        "stackTrace": traceback.format_list(tb),
+        "stackTrace": [_format_frame(f) for f in tb],
     }
     if _ERRORS_WITHOUT_REQUEST_ID:
         del body["requestId"]

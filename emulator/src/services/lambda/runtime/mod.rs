@@ -348,9 +348,19 @@ impl Runtimes {
             // loads.
             set("_PARITYTEST_OPT_DIR", show(&opt));
         }
+        let mut lang_prefix = None;
         let (program, args) = if lang == "python" {
             set("PYTHONPATH", show(&runtime_dir));
             let exe = self.executables.python(&spec.runtime)?;
+            // A self-contained interpreter is shown at /var/lang, where AWS installs python
+            // (tracebacks name its stdlib there); a system one runs from where it is.
+            lang_prefix = sandboxed
+                .then(|| executables::python_prefix(&exe))
+                .flatten();
+            let exe = match (&lang_prefix, exe.file_name()) {
+                (Some(_), Some(name)) => Path::new(sandbox::LANG_DIR).join("bin").join(name),
+                _ => exe,
+            };
             // -S: no site processing at start (see the bootstrap, which adds site-packages
             // itself); .pth files would cost more than the rest of a cold start.
             (
@@ -439,6 +449,7 @@ impl Runtimes {
                 task: host_task,
                 runtime: host_runtime,
                 opt: host_opt,
+                lang: lang_prefix,
             }),
             session,
         })

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub const TASK_ROOT: &str = "/var/task";
 pub const RUNTIME_DIR: &str = "/var/runtime";
 pub const OPT_DIR: &str = "/opt";
+/// Where AWS installs the language (the interpreter's prefix).
+pub const LANG_DIR: &str = "/var/lang";
 
 /// The host directories to show at AWS's paths.
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub struct Binds {
     pub task: PathBuf,
     pub runtime: PathBuf,
     pub opt: PathBuf,
+    /// A self-contained interpreter installation to show at /var/lang.
+    pub lang: Option<PathBuf>,
 }
 
 #[cfg(target_os = "linux")]
@@ -50,6 +54,7 @@ mod linux {
         task: CString,
         runtime: CString,
         opt: CString,
+        lang: Option<CString>,
         /// Fixed texts and paths (tmpfs options, mount points, symlinks).
         fixed: Fixed,
     }
@@ -61,6 +66,7 @@ mod linux {
         tmpfs_opts: CString,
         var_task: CString,
         var_runtime: CString,
+        var_lang: CString,
         var_tmp: CString,
         run: CString,
         var_run: CString,
@@ -91,6 +97,10 @@ mod linux {
                 task: cstr(binds.task.as_os_str().as_bytes())?,
                 runtime: cstr(binds.runtime.as_os_str().as_bytes())?,
                 opt: cstr(binds.opt.as_os_str().as_bytes())?,
+                lang: match &binds.lang {
+                    Some(p) => Some(cstr(p.as_os_str().as_bytes())?),
+                    None => None,
+                },
                 fixed: Fixed {
                     root: c("/")?,
                     var: c("/var")?,
@@ -98,6 +108,7 @@ mod linux {
                     tmpfs_opts: c("mode=755")?,
                     var_task: c(super::TASK_ROOT)?,
                     var_runtime: c(super::RUNTIME_DIR)?,
+                    var_lang: c(super::LANG_DIR)?,
                     var_tmp: c("/var/tmp")?,
                     run: c("/run")?,
                     var_run: c("/var/run")?,
@@ -153,6 +164,10 @@ mod linux {
             bind(&self.task, &f.var_task, true)?;
             bind(&self.runtime, &f.var_runtime, true)?;
             bind(&self.opt, &f.opt, true)?;
+            if let Some(lang) = &self.lang {
+                check(libc::mkdir(f.var_lang.as_ptr(), 0o755))?;
+                bind(lang, &f.var_lang, true)?;
+            }
             check(libc::chdir(f.var_task.as_ptr()))
         }
     }
@@ -204,7 +219,12 @@ mod linux {
             return false;
         }
         let [task, runtime, opt] = dirs;
-        let Ok(plan) = Plan::new(&Binds { task, runtime, opt }) else {
+        let Ok(plan) = Plan::new(&Binds {
+            task,
+            runtime,
+            opt,
+            lang: None,
+        }) else {
             return false;
         };
         let mut cmd = std::process::Command::new("/bin/sh");
@@ -261,7 +281,13 @@ mod tests {
             std::fs::write(d.join(file), "x").unwrap();
         }
         let [task, runtime, opt] = dirs;
-        let plan = Plan::new(&Binds { task, runtime, opt }).unwrap();
+        let plan = Plan::new(&Binds {
+            task,
+            runtime,
+            opt,
+            lang: None,
+        })
+        .unwrap();
         let mut cmd = std::process::Command::new("/bin/sh");
         cmd.args([
             "-c",
