@@ -2,9 +2,9 @@
 //! handler calls with the answers (or errors) AWS gives, taken from the recordings in
 //! shared/aws-recordings-visible/lambda/.
 //!
-//! Step format: `{"op", "input", "expect"?, "error"?: {"code","message"?,"status"?},
-//! "capture"?: {"var": "/json/pointer"}, "sleep_ms"?}`. In inputs and expectations, `${var}`
-//! is replaced by captured values (plus `fn`, `fn2`, `account`, `region`), `{"$zip": {..}}` by a
+//! Step format: `{"op", "input", "expect"?, "error"?: {"code","message"?,"status"?,"body"?},
+//! "capture"?: {"var": "/json/pointer"}, "sleep_ms"?}`, where an error's `body` is matched against
+//! the JSON body the protocol layer sends. In inputs and expectations, `${var}` is replaced by captured values (plus `fn`, `fn2`, `account`, `region`), `{"$zip": {..}}` by a
 //! base64 zip of those files. Expectations are partial: listed keys must match, `"<any>"`
 //! matches any present value, `"<absent>"` requires the key to be missing.
 
@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use lambda_support::*;
-use paritytest_emulator::Service;
+use paritytest_emulator::model::pinned;
+use paritytest_emulator::protocol::rest_json;
+use paritytest_emulator::{AwsError, Service};
 use serde_json::{Map, Value};
 
 fn substitute(v: &Value, vars: &BTreeMap<String, String>) -> Value {
@@ -88,6 +90,14 @@ fn mismatch(expected: &Value, actual: Option<&Value>, path: &str) -> Option<Stri
     }
 }
 
+/// The JSON body a client receives for `err` (what AWS's recordings show, after the protocol
+/// layer has applied the error shape: message casing, `Type` defaulting or omission).
+fn error_body(err: &AwsError) -> Result<Value, String> {
+    let model = pinned("lambda").ok_or("no pinned lambda model")?.get();
+    let wire = rest_json::serialize_error(model, err, "request-id");
+    serde_json::from_slice(&wire.body).map_err(|e| format!("error body is not JSON: {e}"))
+}
+
 async fn run_case(file: &Path) -> Result<usize, String> {
     let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
     let case: Value = serde_json::from_str(&text).map_err(|e| format!("bad JSON: {e}"))?;
@@ -151,11 +161,10 @@ async fn run_case(file: &Path) -> Result<usize, String> {
                         return Err(format!("{at}: status {s} expected, got {}", err.status));
                     }
                 }
-                if let Some(fields) = e.get("fields") {
-                    if let Some(m) =
-                        mismatch(fields, Some(&Value::Object(err.fields.clone())), "fields")
-                    {
-                        return Err(format!("{at}: {m}"));
+                if let Some(body) = e.get("body") {
+                    let wire = error_body(&err)?;
+                    if let Some(m) = mismatch(body, Some(&wire), "body") {
+                        return Err(format!("{at}: {m}\nfull body: {wire}"));
                     }
                 }
             }

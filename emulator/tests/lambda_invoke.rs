@@ -64,7 +64,7 @@ const ECHO_PY: &str = "def handler(event, context):\n    return event\n";
 async fn python_echo_and_context() {
     let l = lambda();
     let name = uid("py");
-    let code = "import os\nCOUNT = 0\ndef handler(event, context):\n    global COUNT\n    COUNT += 1\n    return {'event': event, 'count': COUNT, 'pid': os.getpid(),\n      'request_id': context.aws_request_id, 'function_name': context.function_name,\n      'remaining': context.get_remaining_time_in_millis(), 'arn': context.invoked_function_arn,\n      'env': {k: os.environ.get(k) for k in ['AWS_LAMBDA_FUNCTION_NAME', '_HANDLER', 'AWS_REGION', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'MY_VAR', 'AWS_EXECUTION_ENV']},\n      'runtime_api': os.environ.get('AWS_LAMBDA_RUNTIME_API'), 'task_root': os.environ.get('LAMBDA_TASK_ROOT'), 'cwd': os.getcwd()}\n";
+    let code = "import os\nCOUNT = 0\ndef handler(event, context):\n    global COUNT\n    COUNT += 1\n    return {'event': event, 'count': COUNT, 'pid': os.getpid(),\n      'request_id': context.aws_request_id, 'function_name': context.function_name,\n      'remaining': context.get_remaining_time_in_millis(), 'arn': context.invoked_function_arn,\n      'env': {k: os.environ.get(k) for k in ['AWS_LAMBDA_FUNCTION_NAME', '_HANDLER', 'AWS_REGION', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'MY_VAR', 'AWS_EXECUTION_ENV']},\n      'runtime_api': os.environ.get('AWS_LAMBDA_RUNTIME_API'), 'task_root': os.environ.get('LAMBDA_TASK_ROOT'), 'cwd': os.getcwd(),\n      'file': __file__, 'private': sorted(k for k in os.environ if 'PARITYTEST' in k),\n      'keys': [os.environ.get(k) for k in ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']]}\n";
     create(
         &l,
         &name,
@@ -102,8 +102,28 @@ async fn python_echo_and_context() {
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "MY_VAR": "hello", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"})
     );
-    assert!(p["runtime_api"].as_str().unwrap().starts_with("127.0.0.1:"));
+    // The runtime got the real Runtime API address privately; the handler sees AWS's.
+    assert_eq!(p["runtime_api"], "169.254.100.1:9001");
+    assert_eq!(p["private"], json!([]));
+    // Wherever the code is (/var/task when the machine allows AWS's layout), the variables
+    // say where it really is.
     assert_eq!(p["cwd"], p["task_root"]);
+    assert_eq!(
+        p["file"],
+        format!("{}/index.py", p["task_root"].as_str().unwrap())
+    );
+    // A role session, not the account id: temporary-key shaped and all three distinct.
+    let keys: Vec<&str> = p["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(
+        keys[0].starts_with("ASIA") && keys[0].len() == 20,
+        "{keys:?}"
+    );
+    assert!(keys[1] != keys[2] && keys[1].len() == 40, "{keys:?}");
     assert!(uuid::Uuid::parse_str(p["request_id"].as_str().unwrap()).is_ok());
 
     // Warm: the same process serves the next call, module state kept.

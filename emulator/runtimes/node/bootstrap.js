@@ -8,8 +8,11 @@ const path = require('path');
 const fs = require('fs');
 const { pathToFileURL } = require('url');
 
+// The emulator hands its Runtime API address over privately (the function sees AWS's value in
+// AWS_LAMBDA_RUNTIME_API); it does not stay in the environment the handler sees.
 const [HOST, PORT] = (() => {
-  const api = process.env.AWS_LAMBDA_RUNTIME_API;
+  const api = process.env._PARITYTEST_RUNTIME_API || process.env.AWS_LAMBDA_RUNTIME_API;
+  delete process.env._PARITYTEST_RUNTIME_API;
   const i = api.lastIndexOf(':');
   return [api.slice(0, i), Number(api.slice(i + 1))];
 })();

@@ -10,7 +10,11 @@ import socket
 import sys
 import time
 
-API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+# The emulator hands its Runtime API address over privately (the function sees AWS's value in
+# AWS_LAMBDA_RUNTIME_API), and, outside AWS's filesystem layout, where the layers are. Neither
+# stays in the environment the handler sees.
+API = os.environ.pop("_PARITYTEST_RUNTIME_API", None) or os.environ["AWS_LAMBDA_RUNTIME_API"]
+OPT = os.environ.pop("_PARITYTEST_OPT_DIR", "/opt")
 HOST, PORT = API.rsplit(":", 1)
 PREFIX = "/2018-06-01/runtime"
 
@@ -86,6 +90,15 @@ def _post(path, payload, error_type=None):
 _ERRORS_WITHOUT_REQUEST_ID = os.environ.get("AWS_EXECUTION_ENV") == "AWS_Lambda_python3.8"
 
 
+def _format_frame(frame):
+    """One stack entry as AWS's runtimes show it on every python version: file, line and
+    source, without the column markers (~~^^) that traceback adds since 3.11."""
+    text = '  File "%s", line %s, in %s\n' % (frame.filename, frame.lineno, frame.name)
+    if frame.line:
+        text += "    %s\n" % frame.line.strip()
+    return text
+
+
 def _error_body(exc, request_id, drop_frames=1):
     import traceback  # only errors pay for it
 
@@ -94,7 +107,7 @@ def _error_body(exc, request_id, drop_frames=1):
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
         "requestId": request_id,
-        "stackTrace": traceback.format_list(tb),
+        "stackTrace": [_format_frame(f) for f in tb],
     }
     if _ERRORS_WITHOUT_REQUEST_ID:
         del body["requestId"]
@@ -129,7 +142,7 @@ class LambdaContext:
 def _load_handler():
     handler = os.environ.get("_HANDLER", "")
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
-    opt = os.environ.get("PARITYTEST_OPT_DIR", "/opt")
+    opt = OPT
     version = "python%d.%d" % sys.version_info[:2]
     # Started with -S (no site processing: .pth files cost more than the rest of the start);
     # the interpreter's site-packages stay importable, after the function's own code.

@@ -98,7 +98,7 @@ fn check_target(
     if let Some(w) = weights {
         if version == "$LATEST" {
             // AWS sends this one without the `Type` member.
-            return Err(AwsError::new(
+            return Err(errors::untyped(
                 "InvalidParameterValueException",
                 "$LATEST is not supported for an alias pointing to more than 1 version",
                 400,

@@ -70,7 +70,7 @@ pub fn put_reserved(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> Han
         let f = lookup(st, ctx, &fref.name)?;
         if ACCOUNT_CONCURRENCY - others - wanted < MIN_UNRESERVED {
             // AWS sends this one without the `Type` member.
-            return Err(AwsError::new(
+            return Err(errors::untyped(
                 "InvalidParameterValueException",
                 format!("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]."),
                 400,
@@ -79,7 +79,7 @@ pub fn put_reserved(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> Han
         let provisioned: i64 = f.provisioned.values().map(|p| p.requested).sum();
         if wanted < provisioned {
             // Wording (leading space, double space) and the missing `Type` are AWS's.
-            return Err(AwsError::new(
+            return Err(errors::untyped(
                 "InvalidParameterValueException",
                 format!(" ReservedConcurrentExecutions  {wanted} should not be lower than function's total provisioned concurrency [{provisioned}]."),
                 400,
@@ -193,14 +193,14 @@ pub fn put_provisioned(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> 
                 // Without a reservation, provisioned concurrency comes out of the unreserved pool.
                 let unreserved = ACCOUNT_CONCURRENCY - reserved_elsewhere;
                 if others + wanted > unreserved {
-                    return Err(AwsError::new(
+                    return Err(errors::untyped(
                         "InvalidParameterValueException",
                         format!("Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [{unreserved}]."),
                         400,
                     ));
                 }
                 if unreserved - others - wanted < MIN_UNRESERVED {
-                    return Err(AwsError::new(
+                    return Err(errors::untyped(
                         "InvalidParameterValueException",
                         format!("Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]."),
                         400,

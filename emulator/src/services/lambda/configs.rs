@@ -1,6 +1,9 @@
 //! The smaller per-function configs: event invoke configs, recursion, runtime management, and
 //! code signing configs (account-level resources plus the function binding).
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde_json::{json, Map, Value};
 
 use super::input::Input;
@@ -21,26 +24,52 @@ fn no_event_invoke_config(arn: &str) -> AwsError {
     ))
 }
 
+/// The model's `DestinationArn` pattern, as AWS quotes it in the validation message.
+const DESTINATION_ARN_PATTERN: &str = r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)";
+
+/// The pattern anchored at both ends, as the service (Java's `matches`) applies it.
+static DESTINATION_ARN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^(?:{DESTINATION_ARN_PATTERN})$")).expect("valid regex"));
+
+/// Model-level check of the destination ARNs: a ValidationException before anything else.
+fn validate_destination_arns(input: &Input) -> Result<(), AwsError> {
+    let Some(dest) = input.obj("DestinationConfig") else {
+        return Ok(());
+    };
+    let mut v = Violations::default();
+    for (kind, field) in [("OnSuccess", "onSuccess"), ("OnFailure", "onFailure")] {
+        let arn = dest
+            .get(kind)
+            .and_then(|c| c.get("Destination"))
+            .and_then(Value::as_str);
+        if let Some(arn) = arn.filter(|a| !DESTINATION_ARN.is_match(a)) {
+            v.push(
+                arn,
+                &format!("destinationConfig.{field}.destination"),
+                &format!(
+                    "Member must satisfy regular expression pattern: {DESTINATION_ARN_PATTERN}"
+                ),
+            );
+        }
+    }
+    v.into_result()
+}
+
+/// What the service checks about well-formed destinations, once the function is known.
 fn check_destination(
     ctx: &RequestContext,
     st_functions: &std::collections::BTreeMap<String, Function>,
     own: &str,
     dest: &Map<String, Value>,
 ) -> Result<(), AwsError> {
-    for (kind, cfg) in dest {
+    for cfg in dest.values() {
         let Some(arn) = cfg.get("Destination").and_then(Value::as_str) else {
             continue;
         };
         let parts: Vec<&str> = arn.split(':').collect();
         if parts.len() < 6 || parts[0] != "arn" {
-            let mut v = Violations::default();
-            let field = if kind == "OnFailure" {
-                "onFailure"
-            } else {
-                "onSuccess"
-            };
-            v.push(arn, &format!("destinationConfig.{field}.destination"), r"Member must satisfy regular expression pattern: $|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)");
-            v.into_result()?;
+            // `kafka://` URIs and the empty string pass the pattern without being ARNs.
+            continue;
         }
         match parts[2] {
             "lambda" => {
@@ -90,6 +119,7 @@ pub fn put_event_invoke(
     replace: bool,
 ) -> HandlerResult {
     let fref = function_ref(ctx, input)?;
+    validate_destination_arns(input)?;
     // AWS checks the arguments before it looks the function up.
     let has_settings = [
         "MaximumRetryAttempts",

@@ -1,5 +1,8 @@
 //! Lambda's error answers. Lambda's modeled errors carry `Type: "User"` next to the message; the
 //! protocol layer picks the message member's casing (`Message` / `message`) from the error shape.
+//! The recordings show a few answers without `Type` and one without any message.
+
+use serde_json::Value;
 
 use crate::service::AwsError;
 
@@ -49,4 +52,14 @@ pub fn too_many_requests(message: impl Into<String>, reason: &str) -> AwsError {
 
 pub fn too_large(message: impl Into<String>) -> AwsError {
     user("RequestTooLargeException", message, 413)
+}
+
+/// An error AWS sends without the `Type` member (the protocol layer leaves null members out).
+pub fn untyped(code: &str, message: impl Into<String>, status: u16) -> AwsError {
+    AwsError::new(code, message, status).with_field("Type", Value::Null)
+}
+
+/// Creating a function in another account: AWS's 403 body is `{"Message": null}`.
+pub fn access_denied() -> AwsError {
+    AwsError::new("AccessDeniedException", "", 403).with_field("Message", Value::Null)
 }

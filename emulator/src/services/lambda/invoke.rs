@@ -112,6 +112,7 @@ fn prepare(
             version: version.clone(),
             runtime: v.str("Runtime").unwrap_or_default().to_string(),
             handler: v.str("Handler").unwrap_or_default().to_string(),
+            role: v.str("Role").unwrap_or_default().to_string(),
             memory_mb: v.int("MemorySize").unwrap_or(128),
             timeout: Duration::from_secs(v.int("Timeout").unwrap_or(3).max(1) as u64),
             variables,

@@ -6,6 +6,7 @@ mod aliases;
 mod code;
 mod concurrency;
 mod configs;
+mod credentials;
 mod errors;
 mod event_sources;
 mod functions;
@@ -45,10 +46,12 @@ pub struct Lambda {
 
 impl Lambda {
     pub fn new(shared: Arc<Shared>) -> Self {
+        let runtimes =
+            runtime::Runtimes::new().with_credentials(credentials::Issuer::new(shared.clone()));
         Lambda {
             shared,
             regions: Mutex::new(HashMap::new()),
-            runtimes: Arc::new(runtime::Runtimes::new()),
+            runtimes: Arc::new(runtimes),
             next_code_id: std::sync::atomic::AtomicU64::new(1),
         }
     }

@@ -194,9 +194,8 @@ pub fn resolve(
     if let Some(a) = &parsed.account {
         if a != account {
             if usage == NameUse::Create {
-                // Creating in another account is an authorization failure; AWS's answer
-                // carries no message at all.
-                return Err(AwsError::new("AccessDeniedException", "", 403));
+                // Creating in another account is an authorization failure.
+                return Err(errors::access_denied());
             }
             return Err(errors::function_not_found(&function_arn(region, a, &name)));
         }

@@ -14,14 +14,23 @@ use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
 use super::api::{NextInvocation, RuntimeApi, RuntimeEvent};
+use super::sandbox::Binds;
+use crate::services::lambda::credentials::Session;
 
 /// Everything needed to start a process for one function version.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LaunchSpec {
     pub program: PathBuf,
     pub args: Vec<String>,
+    /// The working directory on the host (the sandbox enters AWS's own).
     pub task_root: PathBuf,
     pub env: BTreeMap<String, String>,
+    /// The variable that carries this environment's Runtime API address.
+    pub runtime_api_var: &'static str,
+    /// AWS's filesystem layout, where the machine allows it.
+    pub sandbox: Option<Binds>,
+    /// The role session in `env`; it lives as long as the environment.
+    pub session: Option<Session>,
 }
 
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,6 +58,8 @@ pub struct Environment {
     pub init_started: Option<Instant>,
     /// False once the environment must not be reused (timeout, crash).
     pub reusable: bool,
+    /// Registered while the environment lives.
+    _session: Option<Session>,
 }
 
 impl Drop for Environment {
@@ -84,18 +95,26 @@ fn capture(
 }
 
 impl Environment {
-    pub async fn start(spec: &LaunchSpec, epoch: u64) -> std::io::Result<Environment> {
+    pub async fn start(spec: LaunchSpec, epoch: u64) -> std::io::Result<Environment> {
         let api = RuntimeApi::start().await?;
         let mut cmd = Command::new(&spec.program);
         cmd.args(&spec.args)
             .current_dir(&spec.task_root)
             .env_clear()
             .envs(&spec.env)
-            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+            .env(spec.runtime_api_var, api.addr.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        #[cfg(target_os = "linux")]
+        if let Some(binds) = &spec.sandbox {
+            let plan = super::sandbox::Plan::new(binds)?;
+            // SAFETY: `enter` only makes system calls on memory prepared before the fork.
+            unsafe {
+                cmd.pre_exec(move || plan.enter());
+            }
+        }
         let init_started = Instant::now();
         let mut child = cmd.spawn()?;
         let logs = Arc::new(Mutex::new(Vec::new()));
@@ -114,6 +133,7 @@ impl Environment {
             readers,
             init_started: Some(init_started),
             reusable: true,
+            _session: spec.session,
         })
     }
 

@@ -53,6 +53,58 @@ fn real_python(p: &Path) -> Option<PathBuf> {
         .filter(|p| is_executable(p))
 }
 
+/// pyenv's installs of `python3.X` (newest patch first): its shims only run the versions
+/// selected for the current directory, the others are still there.
+fn pyenv_pythons(runtime: &str) -> Vec<String> {
+    let Some(minor) = runtime.strip_prefix("python") else {
+        return Vec::new();
+    };
+    let root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pyenv")));
+    let Some(Ok(entries)) = root.map(|r| std::fs::read_dir(r.join("versions"))) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u32, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let patch = name.strip_prefix(minor)?.strip_prefix('.')?.parse().ok()?;
+            Some((patch, e.path().join("bin").join(runtime)))
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found
+        .into_iter()
+        .map(|(_, p)| p.display().to_string())
+        .collect()
+}
+
+/// The installation prefix of a self-contained interpreter (`<prefix>/bin/python3…` next to
+/// `<prefix>/lib/python3.X/os.py`), which can be shown at /var/lang as AWS installs it; not for
+/// system-wide interpreters, whose prefix holds everything else too.
+pub fn python_prefix(exe: &Path) -> Option<PathBuf> {
+    let bin = exe.parent()?;
+    if bin.file_name()? != "bin" {
+        return None;
+    }
+    let prefix = bin.parent()?;
+    if ["/", "/usr", "/usr/local"]
+        .iter()
+        .any(|s| prefix == Path::new(s))
+    {
+        return None;
+    }
+    let has_stdlib = std::fs::read_dir(prefix.join("lib"))
+        .ok()?
+        .flatten()
+        .any(|e| {
+            e.file_name().to_string_lossy().starts_with("python3.")
+                && e.path().join("os.py").is_file()
+        });
+    has_stdlib.then(|| prefix.to_path_buf())
+}
+
 impl Resolver {
     fn find(
         &self,
@@ -84,13 +136,12 @@ impl Resolver {
     }
 
     pub fn python(&self, runtime: &str) -> Result<PathBuf, RuntimeError> {
-        // python3.12 → python3.12 if installed, else any python3.
-        self.find(
-            runtime,
-            "PARITYTEST_PYTHON",
-            vec![runtime.to_string(), "python3".to_string()],
-            real_python,
-        )
+        // python3.12 → python3.12 if installed (on PATH, or a pyenv version that is not the
+        // selected one), else any python3.
+        let mut candidates = vec![runtime.to_string()];
+        candidates.extend(pyenv_pythons(runtime));
+        candidates.push("python3".to_string());
+        self.find(runtime, "PARITYTEST_PYTHON", candidates, real_python)
     }
 
     pub fn node(&self, runtime: &str) -> Result<PathBuf, RuntimeError> {
@@ -123,6 +174,19 @@ mod tests {
             text.contains("python9.9") && text.contains("paritytest-no-such-python"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn only_self_contained_installs_have_a_prefix_to_show() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("bin/python3.12");
+        std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
+        std::fs::write(&exe, "").unwrap();
+        assert_eq!(python_prefix(&exe), None, "no stdlib next to it");
+        std::fs::create_dir_all(dir.path().join("lib/python3.12")).unwrap();
+        std::fs::write(dir.path().join("lib/python3.12/os.py"), "").unwrap();
+        assert_eq!(python_prefix(&exe).as_deref(), Some(dir.path()));
+        assert_eq!(python_prefix(Path::new("/usr/bin/python3")), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod api;
 mod environment;
 mod executables;
+mod sandbox;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -19,10 +20,17 @@ pub use environment::Outcome;
 use environment::{Environment, LaunchSpec};
 
 use super::code;
+use super::credentials::Issuer;
 use super::state::CodeBundle;
 
 const PYTHON_BOOTSTRAP: &str = include_str!("../../../../runtimes/python/bootstrap.py");
 const NODE_BOOTSTRAP: &str = include_str!("../../../../runtimes/node/bootstrap.js");
+/// Where Linux distributions keep the system CA bundle.
+const HOST_CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -51,6 +59,8 @@ pub struct FunctionSpec {
     pub version: String,
     pub runtime: String,
     pub handler: String,
+    /// The execution role: the environment gets a session of it.
+    pub role: String,
     pub memory_mb: i64,
     pub timeout: Duration,
     pub variables: BTreeMap<String, String>,
@@ -110,6 +120,8 @@ pub struct Runtimes {
     executables: executables::Resolver,
     /// Running invocations per (account, region, function), for reserved concurrency.
     in_flight: InFlightCounts,
+    /// Issues each environment's role session; without it the environment gets no keys.
+    credentials: Option<Issuer>,
 }
 
 /// Running invocations per (account, region, function).
@@ -149,7 +161,14 @@ impl Runtimes {
             code_dirs: Mutex::new(HashMap::new()),
             executables: executables::Resolver::default(),
             in_flight: Arc::new(Mutex::new(HashMap::new())),
+            credentials: None,
         }
+    }
+
+    /// Give every environment a session of its function's role, as AWS does.
+    pub fn with_credentials(mut self, issuer: Issuer) -> Self {
+        self.credentials = Some(issuer);
+        self
     }
 
     fn workspace(&self) -> Result<&Path, String> {
@@ -167,6 +186,14 @@ impl Runtimes {
             };
             write("runtime/python/bootstrap.py", PYTHON_BOOTSTRAP)?;
             write("runtime/node/bootstrap.js", NODE_BOOTSTRAP)?;
+            // nodejs18.x trusts the CAs in /var/runtime/ca-cert.pem besides its own: here the
+            // host's bundle, where there is one.
+            if let Some(bundle) = HOST_CA_BUNDLES
+                .iter()
+                .find_map(|p| std::fs::read_to_string(p).ok())
+            {
+                write("runtime/node/ca-cert.pem", &bundle)?;
+            }
             Ok(Workspace { root })
         });
         ws.as_ref().map(|w| w.root.path()).map_err(Clone::clone)
@@ -209,23 +236,47 @@ impl Runtimes {
     }
 
     fn launch_spec(&self, spec: &FunctionSpec) -> Result<LaunchSpec, RuntimeError> {
-        let (task_root, opt) = self.code_dir(spec)?;
-        let runtime_dir = self
-            .workspace()
-            .map_err(|e| RuntimeError::Io {
-                function: spec.name.clone(),
-                source: std::io::Error::other(e),
-            })?
-            .join("runtime");
-        let host_path = std::env::var("PATH").unwrap_or_default();
+        let io = |e: String| RuntimeError::Io {
+            function: spec.name.clone(),
+            source: std::io::Error::other(e),
+        };
+        let (host_task, host_opt) = self.code_dir(spec)?;
+        let workspace = self.workspace().map_err(io)?.to_path_buf();
+        let lang = if spec.runtime.starts_with("python") {
+            "python"
+        } else if spec.runtime.starts_with("nodejs") {
+            "node"
+        } else {
+            "provided"
+        };
+        let host_runtime = workspace.join("runtime").join(lang);
+        std::fs::create_dir_all(&host_runtime).map_err(|e| io(e.to_string()))?;
+        // AWS's paths where this machine lets us build them, else the host directories.
+        let sandboxed = sandbox::available(&workspace.join("sandbox-probe"));
+        let (task_root, runtime_dir, opt) = if sandboxed {
+            (
+                PathBuf::from(sandbox::TASK_ROOT),
+                PathBuf::from(sandbox::RUNTIME_DIR),
+                PathBuf::from(sandbox::OPT_DIR),
+            )
+        } else {
+            (host_task.clone(), host_runtime.clone(), host_opt.clone())
+        };
+        let show = |p: &Path| p.display().to_string();
+        let session = self
+            .credentials
+            .as_ref()
+            .map(|issuer| issuer.issue(&spec.account, &spec.role, &spec.name));
         let mut env = BTreeMap::new();
         let mut set = |k: &str, v: String| {
             env.insert(k.to_string(), v);
         };
         // The variables AWS sets (see the runtime introspection recordings).
-        set("AWS_ACCESS_KEY_ID", spec.account.clone());
-        set("AWS_SECRET_ACCESS_KEY", "test".into());
-        set("AWS_SESSION_TOKEN", "test".into());
+        if let Some(s) = &session {
+            set("AWS_ACCESS_KEY_ID", s.access_key_id.clone());
+            set("AWS_SECRET_ACCESS_KEY", s.secret_access_key.clone());
+            set("AWS_SESSION_TOKEN", s.session_token.clone());
+        }
         set("AWS_REGION", spec.region.clone());
         set("AWS_DEFAULT_REGION", spec.region.clone());
         set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", spec.runtime));
@@ -246,48 +297,77 @@ impl Runtimes {
         );
         set("AWS_LAMBDA_LOG_GROUP_NAME", spec.log_group.clone());
         set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name(&spec.version));
+        // Tracing is PassThrough and every trace header says Sampled=0, so no X-Ray SDK sends a
+        // segment to the daemon address (there is no daemon here).
         set("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR".into());
-        set("LAMBDA_TASK_ROOT", task_root.display().to_string());
-        set("LAMBDA_RUNTIME_DIR", runtime_dir.display().to_string());
+        set("AWS_XRAY_DAEMON_ADDRESS", "169.254.100.1:2000".into());
+        set("_AWS_XRAY_DAEMON_ADDRESS", "169.254.100.1".into());
+        set("_AWS_XRAY_DAEMON_PORT", "2000".into());
+        set("LAMBDA_TASK_ROOT", show(&task_root));
+        set("LAMBDA_RUNTIME_DIR", show(&runtime_dir));
         set("_HANDLER", spec.handler.clone());
         set("LANG", "en_US.UTF-8".into());
-        set("LC_CTYPE", "C.UTF-8".into());
+        if python_minor(&spec.runtime).is_some_and(|m| m >= 12) {
+            set("LC_CTYPE", "C.UTF-8".into());
+        }
         set("TZ", ":UTC".into());
         set("SHLVL", "0".into());
-        set("PWD", task_root.display().to_string());
-        set("PATH", format!("{host_path}:{}", opt.join("bin").display()));
-        set(
-            "LD_LIBRARY_PATH",
-            format!(
-                "{}:{}:{}",
-                task_root.display(),
-                task_root.join("lib").display(),
-                opt.join("lib").display()
-            ),
+        set("PWD", show(&task_root));
+        let runtime_lib = format!(
+            "{}:{}:{}:{}:{}",
+            show(&runtime_dir),
+            show(&runtime_dir.join("lib")),
+            show(&task_root),
+            show(&task_root.join("lib")),
+            show(&opt.join("lib"))
         );
-        if let Ok(home) = std::env::var("HOME") {
-            set("HOME", home);
-        }
-        set("PARITYTEST_OPT_DIR", opt.display().to_string());
-        let (program, args) = if spec.runtime.starts_with("python") {
+        if sandboxed {
+            // AWS's search paths; /var/lang (AWS's interpreter prefix) is not built here, the
+            // host's interpreter runs from where it is installed. provided.al2 has no /var/lang.
+            let (bin, lib) = if spec.runtime == "provided.al2" {
+                ("", "")
+            } else {
+                ("/var/lang/bin:", "/var/lang/lib:")
+            };
             set(
-                "PYTHONPATH",
-                runtime_dir.join("python").display().to_string(),
+                "PATH",
+                format!(
+                    "{bin}/usr/local/bin:/usr/bin/:/bin:{}",
+                    show(&opt.join("bin"))
+                ),
             );
+            set(
+                "LD_LIBRARY_PATH",
+                format!("{lib}/lib64:/usr/lib64:{runtime_lib}"),
+            );
+        } else {
+            let host_path = std::env::var("PATH").unwrap_or_default();
+            set("PATH", format!("{host_path}:{}", show(&opt.join("bin"))));
+            set("LD_LIBRARY_PATH", runtime_lib);
+            // The bootstrap finds the layers here, and drops the variable before the handler
+            // loads.
+            set("_PARITYTEST_OPT_DIR", show(&opt));
+        }
+        let mut lang_prefix = None;
+        let (program, args) = if lang == "python" {
+            set("PYTHONPATH", show(&runtime_dir));
             let exe = self.executables.python(&spec.runtime)?;
+            // A self-contained interpreter is shown at /var/lang, where AWS installs python
+            // (tracebacks name its stdlib there); a system one runs from where it is.
+            lang_prefix = sandboxed
+                .then(|| executables::python_prefix(&exe))
+                .flatten();
+            let exe = match (&lang_prefix, exe.file_name()) {
+                (Some(_), Some(name)) => Path::new(sandbox::LANG_DIR).join("bin").join(name),
+                _ => exe,
+            };
             // -S: no site processing at start (see the bootstrap, which adds site-packages
             // itself); .pth files would cost more than the rest of a cold start.
             (
                 exe,
-                vec![
-                    "-S".to_string(),
-                    runtime_dir
-                        .join("python/bootstrap.py")
-                        .display()
-                        .to_string(),
-                ],
+                vec!["-S".to_string(), show(&runtime_dir.join("bootstrap.py"))],
             )
-        } else if spec.runtime.starts_with("nodejs") {
+        } else if lang == "node" {
             let major = spec
                 .runtime
                 .trim_start_matches("nodejs")
@@ -296,32 +376,49 @@ impl Runtimes {
             set(
                 "NODE_PATH",
                 format!(
-                    "{}:{}:{}",
-                    opt.join("nodejs/node_modules").display(),
-                    opt.join(format!("nodejs/node{major}/node_modules"))
-                        .display(),
-                    task_root.display()
+                    "{}:{}:{}:{}:{}",
+                    show(&opt.join(format!("nodejs/node{major}/node_modules"))),
+                    show(&opt.join("nodejs/node_modules")),
+                    show(&runtime_dir.join("node_modules")),
+                    show(&runtime_dir),
+                    show(&task_root)
                 ),
             );
+            if major == "18" && host_runtime.join("ca-cert.pem").is_file() {
+                set(
+                    "NODE_EXTRA_CA_CERTS",
+                    show(&runtime_dir.join("ca-cert.pem")),
+                );
+            }
             let exe = self.executables.node(&spec.runtime)?;
-            (
-                exe,
-                vec![runtime_dir.join("node/bootstrap.js").display().to_string()],
-            )
+            (exe, vec![show(&runtime_dir.join("bootstrap.js"))])
         } else if spec.runtime.starts_with("provided") {
             // Custom runtimes bring their own `bootstrap`, in the code or a layer.
-            let bootstrap = [task_root.join("bootstrap"), opt.join("bootstrap")]
-                .into_iter()
-                .find(|p| p.exists())
-                .ok_or_else(|| {
-                    RuntimeError::Unsupported(format!(
-                        "{} (no bootstrap file in the code or layers)",
-                        spec.runtime
-                    ))
-                })?;
+            let bootstrap = [
+                (host_task.join("bootstrap"), task_root.join("bootstrap")),
+                (host_opt.join("bootstrap"), opt.join("bootstrap")),
+            ]
+            .into_iter()
+            .find(|(host, _)| host.exists())
+            .map(|(_, seen)| seen)
+            .ok_or_else(|| {
+                RuntimeError::Unsupported(format!(
+                    "{} (no bootstrap file in the code or layers)",
+                    spec.runtime
+                ))
+            })?;
             (bootstrap, Vec::new())
         } else {
             return Err(RuntimeError::Unsupported(spec.runtime.clone()));
+        };
+        // A custom runtime's bootstrap reads the Runtime API address from the variable AWS
+        // names. Ours get it privately and drop it before the handler loads; the handler sees
+        // AWS's address, as on AWS, where it belongs to the runtime, not to the function.
+        let runtime_api_var = if lang == "provided" {
+            "AWS_LAMBDA_RUNTIME_API"
+        } else {
+            set("AWS_LAMBDA_RUNTIME_API", "169.254.100.1:9001".into());
+            "_PARITYTEST_RUNTIME_API"
         };
         // User variables win over nothing AWS reserves; AWS rejects reserved keys at create.
         for (k, v) in &spec.variables {
@@ -345,8 +442,16 @@ impl Runtimes {
         Ok(LaunchSpec {
             program,
             args,
-            task_root,
+            task_root: host_task.clone(),
             env,
+            runtime_api_var,
+            sandbox: sandboxed.then(|| sandbox::Binds {
+                task: host_task,
+                runtime: host_runtime,
+                opt: host_opt,
+                lang: lang_prefix,
+            }),
+            session,
         })
     }
 
@@ -376,7 +481,7 @@ impl Runtimes {
             Some(env) => env,
             None => {
                 let launch = self.launch_spec(spec)?;
-                Environment::start(&launch, epoch)
+                Environment::start(launch, epoch)
                     .await
                     .map_err(|source| RuntimeError::Io {
                         function: spec.name.clone(),
@@ -478,6 +583,11 @@ impl Runtimes {
     pub fn idle_count(&self) -> usize {
         self.pools.lock().values().map(|p| p.idle.len()).sum()
     }
+}
+
+/// `python3.12` → 12.
+fn python_minor(runtime: &str) -> Option<u32> {
+    runtime.strip_prefix("python3.")?.parse().ok()
 }
 
 fn log_stream_name(version: &str) -> String {
