@@ -8,7 +8,7 @@ use hyper::header::{HeaderMap, HOST};
 
 use crate::identity::CredentialScope;
 use crate::model::{Model, Operation, PinnedModel, Protocol};
-use crate::protocol::rest_json::UriTemplate;
+use crate::protocol::rest_json::RouteIndex;
 use crate::protocol::{query, HttpRequest};
 use crate::service::{AwsError, Service};
 
@@ -21,7 +21,7 @@ pub struct Route {
     /// `paritytest operations` listing and the 501s never disagree.
     implemented: HashSet<&'static str, foldhash::fast::RandomState>,
     pinned: &'static PinnedModel,
-    templates: OnceLock<Vec<(String, UriTemplate, usize)>>,
+    templates: OnceLock<RouteIndex>,
 }
 
 impl Route {
@@ -33,32 +33,15 @@ impl Route {
         self.pinned.get()
     }
 
-    fn templates(&self) -> &[(String, UriTemplate, usize)] {
-        self.templates.get_or_init(|| {
-            self.model()
-                .operations
-                .values()
-                .enumerate()
-                .map(|(i, op)| {
-                    (
-                        op.http.method.clone(),
-                        UriTemplate::parse(&op.http.request_uri),
-                        i,
-                    )
-                })
-                .collect()
-        })
-    }
-
-    /// The restJson1 operation whose method and URI template match, the most specific first.
+    /// The restJson1 operation whose method and URI template match, the most specific first
+    /// (the index only tries the templates that share the request's first path segment).
     pub fn match_rest(&self, method: &str, path: &str, query: &str) -> Option<&'static Operation> {
         let model = self.model();
-        self.templates()
-            .iter()
-            .filter(|(m, _, _)| m.eq_ignore_ascii_case(method))
-            .filter(|(_, t, _)| t.matches(path, query).is_some())
-            .max_by_key(|(_, t, _)| t.specificity())
-            .and_then(|(_, _, i)| model.operations.get_index(*i).map(|(_, op)| op))
+        let i = self
+            .templates
+            .get_or_init(|| RouteIndex::new(model))
+            .find(method, path, query)?;
+        model.operations.get_index(i).map(|(_, op)| op)
     }
 }
 
