@@ -2,6 +2,11 @@
 //! fixture defaults, and their semantics (snapshot-semantics.md §3, §4).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Hash tables of reference values: thousands of inserts and lookups per run, where SipHash
+/// cost more than the rest of a registration (no untrusted-input flooding concern here).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -682,7 +687,7 @@ impl Starts {
 
 impl<'a> TextReplacer<'a> {
     pub(crate) fn new(replacements: &'a [Replacement]) -> Result<Self, SnapshotError> {
-        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut ids: FastMap<&str, usize> = FastMap::default();
         let mut unique: Vec<&str> = Vec::new();
         let mut users: Vec<Vec<usize>> = Vec::new();
         let mut regexes = Vec::new();
@@ -853,8 +858,8 @@ impl<'a> TextReplacer<'a> {
 /// The shared transform context: the reference cache, counters and text replacements.
 #[derive(Debug, Default)]
 pub(crate) struct Context {
-    cache: HashSet<String>,
-    counters: HashMap<String, usize>,
+    cache: FastSet<String>,
+    counters: FastMap<String, usize>,
     pub(crate) replacements: Vec<Replacement>,
     /// Secrets seen at match time, for the built-in redaction.
     pub(crate) secrets: Vec<(String, String)>,
@@ -880,9 +885,32 @@ impl Context {
         };
         self.replacements.push(Replacement::Literal {
             from,
-            to: format!("<{name}:{n}>"),
+            to: reference(name, *n),
         });
     }
+}
+
+/// `<name:n>`, written directly: `format!` cost more than the rest of a registration.
+fn reference(name: &str, n: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&digits[at..]).unwrap_or_default();
+    let mut out = String::with_capacity(name.len() + digits.len() + 3);
+    out.push('<');
+    out.push_str(name);
+    out.push(':');
+    out.push_str(digits);
+    out.push('>');
+    out
 }
 
 /// Where the tree-walking transformers put the reference values they find: the shared
@@ -1155,8 +1183,11 @@ pub(crate) fn arn_resource(value: &str) -> Option<&str> {
     if rest.starts_with('<') && rest.ends_with('>') {
         return None;
     }
-    let found = if let Some((_, after)) = value.split_once(":changeSet/") {
-        after
+    // A finder built once: `split_once` with a str pattern sets up a searcher for every ARN.
+    static CHANGE_SET: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(":changeSet/"));
+    let found = if let Some(at) = CHANGE_SET.find(value.as_bytes()) {
+        &value[at + ":changeSet/".len()..]
     } else if let Some((_, last)) = rest.rsplit_once('/') {
         last
     } else if let (Some(f), "lambda") = (rest.strip_prefix("function:"), service) {
@@ -1518,6 +1549,13 @@ fn truthy(v: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reference_text_is_the_formatted_one() {
+        for n in [0, 1, 9, 10, 99, 100, 12345, usize::MAX] {
+            assert_eq!(reference("arn-ref", n), format!("<arn-ref:{n}>"));
+        }
+    }
 
     /// The indexed replacer gives exactly the naive sequential result, including occurrences
     /// that earlier replacements create across the edges of inserted text.
