@@ -91,9 +91,7 @@ fn token_local(r: &Replacer<'_>, value: &mut Value) -> bool {
     if !check(r, value, &mut skeleton) {
         return false;
     }
-    // No match crosses a `"` (token-local), so each run between them is tested on its own:
-    // a run without a possible start is not scanned to the end of the skeleton.
-    if skeleton.split('"').any(|run| r.may_change(run)) {
+    if r.text.may_match_runs(&skeleton) || redact::may_scrub(&skeleton, r.secrets) {
         let mut replaced = skeleton.clone();
         r.apply(&mut replaced);
         if replaced != skeleton {

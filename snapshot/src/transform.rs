@@ -785,6 +785,28 @@ impl<'a> TextReplacer<'a> {
         })
     }
 
+    /// [`TextReplacer::may_match`] for a text whose replacements are token-local (no literal
+    /// holds `"`): the automaton scans only the `"`-free runs that hold a possible start,
+    /// each to its end instead of to the end of the text.
+    pub(crate) fn may_match_runs(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        if let Some(ac) = &self.automaton {
+            let mut at = 0;
+            while let Some(start) = self.starts.first(&bytes[at..]).map(|s| at + s) {
+                let end = memchr::memchr(b'"', &bytes[start..]).map_or(bytes.len(), |e| start + e);
+                if ac.is_match(&bytes[start..end]) {
+                    return true;
+                }
+                at = end.max(start + 1);
+            }
+        }
+        self.regexes.iter().any(|&(i, precheck)| {
+            precheck.is_none_or(|may| may(bytes))
+                && matches!(&self.replacements[i],
+                    Replacement::Regex { regex, .. } if regex.is_match(text))
+        })
+    }
+
     /// Whether no match can cross or create a JSON string delimiter, so that replacing in each
     /// `"`-separated run of a text gives the whole text's result (see `replace`): no literal
     /// or replacement holds `"`, `\` or a control character, and the only regex is the
