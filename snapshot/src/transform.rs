@@ -1118,9 +1118,11 @@ fn find_all<'a>(text: &'a str, from: &'a str) -> impl Iterator<Item = usize> + '
 
 /// A cheap necessary condition for [`ISO8601`] to match: `-DDTHH:` somewhere.
 fn iso8601_candidate(bytes: &[u8]) -> bool {
-    // memchr: every string leaf pays for this test, and `T` is rare.
-    memchr::memchr_iter(b'T', bytes)
-        .any(|t| t >= 3 && bytes.get(t - 3) == Some(&b'-') && bytes.get(t + 3) == Some(&b':'))
+    // The shortest match, `YYYY-MM-DDTHH:MM:SSZ`, has 20 bytes: most leaves are shorter.
+    // memchr: every longer string leaf pays for this test, and `T` is rare.
+    bytes.len() >= 20
+        && memchr::memchr_iter(b'T', bytes)
+            .any(|t| t >= 3 && bytes.get(t - 3) == Some(&b'-') && bytes.get(t + 3) == Some(&b':'))
 }
 
 /// `k.lower().endswith("id")` without allocating.
@@ -1571,6 +1573,21 @@ fn truthy(v: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The precheck's length bound is the shortest text the regex matches.
+    #[test]
+    fn iso8601_precheck_admits_the_shortest_match() {
+        let shortest = "2024-01-31T10:11:12Z";
+        assert_eq!(shortest.len(), 20);
+        assert!(ISO8601.is_match(shortest) && iso8601_candidate(shortest.as_bytes()));
+        for shorter in [
+            "2024-01-31T10:11:12",
+            "024-01-31T10:11:12Z",
+            "2024-01-31T10:11:2Z",
+        ] {
+            assert!(!ISO8601.is_match(shorter), "{shorter}");
+        }
+    }
 
     #[test]
     fn reference_text_is_the_formatted_one() {
