@@ -2,6 +2,11 @@
 //! fixture defaults, and their semantics (snapshot-semantics.md §3, §4).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Hash tables of reference values: thousands of inserts and lookups per run, where SipHash
+/// cost more than the rest of a registration (no untrusted-input flooding concern here).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -682,7 +687,7 @@ impl Starts {
 
 impl<'a> TextReplacer<'a> {
     pub(crate) fn new(replacements: &'a [Replacement]) -> Result<Self, SnapshotError> {
-        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let mut ids: FastMap<&str, usize> = FastMap::default();
         let mut unique: Vec<&str> = Vec::new();
         let mut users: Vec<Vec<usize>> = Vec::new();
         let mut regexes = Vec::new();
@@ -780,6 +785,28 @@ impl<'a> TextReplacer<'a> {
         })
     }
 
+    /// [`TextReplacer::may_match`] for a text whose replacements are token-local (no literal
+    /// holds `"`): the automaton scans only the `"`-free runs that hold a possible start,
+    /// each to its end instead of to the end of the text.
+    pub(crate) fn may_match_runs(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        if let Some(ac) = &self.automaton {
+            let mut at = 0;
+            while let Some(start) = self.starts.first(&bytes[at..]).map(|s| at + s) {
+                let end = memchr::memchr(b'"', &bytes[start..]).map_or(bytes.len(), |e| start + e);
+                if ac.is_match(&bytes[start..end]) {
+                    return true;
+                }
+                at = end.max(start + 1);
+            }
+        }
+        self.regexes.iter().any(|&(i, precheck)| {
+            precheck.is_none_or(|may| may(bytes))
+                && matches!(&self.replacements[i],
+                    Replacement::Regex { regex, .. } if regex.is_match(text))
+        })
+    }
+
     /// Whether no match can cross or create a JSON string delimiter, so that replacing in each
     /// `"`-separated run of a text gives the whole text's result (see `replace`): no literal
     /// or replacement holds `"`, `\` or a control character, and the only regex is the
@@ -853,8 +880,8 @@ impl<'a> TextReplacer<'a> {
 /// The shared transform context: the reference cache, counters and text replacements.
 #[derive(Debug, Default)]
 pub(crate) struct Context {
-    cache: HashSet<String>,
-    counters: HashMap<String, usize>,
+    cache: FastSet<String>,
+    counters: FastMap<String, usize>,
     pub(crate) replacements: Vec<Replacement>,
     /// Secrets seen at match time, for the built-in redaction.
     pub(crate) secrets: Vec<(String, String)>,
@@ -880,9 +907,32 @@ impl Context {
         };
         self.replacements.push(Replacement::Literal {
             from,
-            to: format!("<{name}:{n}>"),
+            to: reference(name, *n),
         });
     }
+}
+
+/// `<name:n>`, written directly: `format!` cost more than the rest of a registration.
+fn reference(name: &str, n: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&digits[at..]).unwrap_or_default();
+    let mut out = String::with_capacity(name.len() + digits.len() + 3);
+    out.push('<');
+    out.push_str(name);
+    out.push(':');
+    out.push_str(digits);
+    out.push('>');
+    out
 }
 
 /// Where the tree-walking transformers put the reference values they find: the shared
@@ -1068,9 +1118,11 @@ fn find_all<'a>(text: &'a str, from: &'a str) -> impl Iterator<Item = usize> + '
 
 /// A cheap necessary condition for [`ISO8601`] to match: `-DDTHH:` somewhere.
 fn iso8601_candidate(bytes: &[u8]) -> bool {
-    // memchr: every string leaf pays for this test, and `T` is rare.
-    memchr::memchr_iter(b'T', bytes)
-        .any(|t| t >= 3 && bytes.get(t - 3) == Some(&b'-') && bytes.get(t + 3) == Some(&b':'))
+    // The shortest match, `YYYY-MM-DDTHH:MM:SSZ`, has 20 bytes: most leaves are shorter.
+    // memchr: every longer string leaf pays for this test, and `T` is rare.
+    bytes.len() >= 20
+        && memchr::memchr_iter(b'T', bytes)
+            .any(|t| t >= 3 && bytes.get(t - 3) == Some(&b'-') && bytes.get(t + 3) == Some(&b':'))
 }
 
 /// `k.lower().endswith("id")` without allocating.
@@ -1155,8 +1207,11 @@ pub(crate) fn arn_resource(value: &str) -> Option<&str> {
     if rest.starts_with('<') && rest.ends_with('>') {
         return None;
     }
-    let found = if let Some((_, after)) = value.split_once(":changeSet/") {
-        after
+    // A finder built once: `split_once` with a str pattern sets up a searcher for every ARN.
+    static CHANGE_SET: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(":changeSet/"));
+    let found = if let Some(at) = CHANGE_SET.find(value.as_bytes()) {
+        &value[at + ":changeSet/".len()..]
     } else if let Some((_, last)) = rest.rsplit_once('/') {
         last
     } else if let (Some(f), "lambda") = (rest.strip_prefix("function:"), service) {
@@ -1518,6 +1573,28 @@ fn truthy(v: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The precheck's length bound is the shortest text the regex matches.
+    #[test]
+    fn iso8601_precheck_admits_the_shortest_match() {
+        let shortest = "2024-01-31T10:11:12Z";
+        assert_eq!(shortest.len(), 20);
+        assert!(ISO8601.is_match(shortest) && iso8601_candidate(shortest.as_bytes()));
+        for shorter in [
+            "2024-01-31T10:11:12",
+            "024-01-31T10:11:12Z",
+            "2024-01-31T10:11:2Z",
+        ] {
+            assert!(!ISO8601.is_match(shorter), "{shorter}");
+        }
+    }
+
+    #[test]
+    fn reference_text_is_the_formatted_one() {
+        for n in [0, 1, 9, 10, 99, 100, 12345, usize::MAX] {
+            assert_eq!(reference("arn-ref", n), format!("<arn-ref:{n}>"));
+        }
+    }
 
     /// The indexed replacer gives exactly the naive sequential result, including occurrences
     /// that earlier replacements create across the edges of inserted text.
