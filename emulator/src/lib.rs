@@ -30,6 +30,7 @@ pub mod admin;
 pub mod identity;
 pub mod model;
 pub mod protocol;
+mod response_cache;
 pub mod router;
 mod server;
 pub mod service;
@@ -138,6 +139,7 @@ pub struct OperationStatus {
 pub struct Emulator {
     shared: Arc<Shared>,
     router: Router,
+    responses: response_cache::ResponseCache,
 }
 
 impl Emulator {
@@ -152,7 +154,11 @@ impl Emulator {
     ) -> Arc<Emulator> {
         let shared = Arc::new(Shared::new(config));
         let router = Router::new(build(&shared));
-        Arc::new(Emulator { shared, router })
+        Arc::new(Emulator {
+            shared,
+            router,
+            responses: Default::default(),
+        })
     }
 
     /// Bind `config.host:config.port` and serve on the current tokio runtime.
@@ -306,7 +312,9 @@ impl Emulator {
             request_id,
         };
         match run_shared_handler(route, &ctx, input).await {
-            Ok(output) => protocol::serialize_response(model, op, &output, &ctx.request_id),
+            Ok(output) => self
+                .responses
+                .serialize(model, op, &output, &ctx.request_id),
             Err(error) => protocol::serialize_error(model, &error, &ctx.request_id),
         }
     }
