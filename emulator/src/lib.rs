@@ -30,6 +30,7 @@ pub mod admin;
 pub mod identity;
 pub mod model;
 pub mod protocol;
+mod response_cache;
 pub mod router;
 mod server;
 pub mod service;
@@ -48,7 +49,7 @@ use tokio::sync::watch;
 use crate::identity::CredentialScope;
 use crate::protocol::{HttpRequest, HttpResponse};
 use crate::router::{Decision, Router};
-pub use service::{AwsError, Caller, HandlerResult, RequestContext, Service};
+pub use service::{AwsError, Caller, HandlerResult, RequestContext, Service, SharedHandlerResult};
 
 /// Emulator-wide configuration.
 #[derive(Debug, Clone)]
@@ -138,6 +139,7 @@ pub struct OperationStatus {
 pub struct Emulator {
     shared: Arc<Shared>,
     router: Router,
+    responses: response_cache::ResponseCache,
 }
 
 impl Emulator {
@@ -152,7 +154,11 @@ impl Emulator {
     ) -> Arc<Emulator> {
         let shared = Arc::new(Shared::new(config));
         let router = Router::new(build(&shared));
-        Arc::new(Emulator { shared, router })
+        Arc::new(Emulator {
+            shared,
+            router,
+            responses: Default::default(),
+        })
     }
 
     /// Bind `config.host:config.port` and serve on the current tokio runtime.
@@ -305,8 +311,10 @@ impl Emulator {
             caller: identity::resolve_caller(&self.shared, access_key),
             request_id,
         };
-        match run_handler(route, &ctx, input).await {
-            Ok(output) => protocol::serialize_response(model, op, &output, &ctx.request_id),
+        match run_shared_handler(route, &ctx, input).await {
+            Ok(output) => self
+                .responses
+                .serialize(model, op, &output, &ctx.request_id),
             Err(error) => protocol::serialize_error(model, &error, &ctx.request_id),
         }
     }
@@ -354,16 +362,32 @@ async fn run_handler(route: &router::Route, ctx: &RequestContext, input: Value) 
     }
     CatchUnwind(route.handler.handle(ctx, input))
         .await
-        .unwrap_or_else(|_| {
-            Err(AwsError::new(
-                "InternalFailure",
-                format!(
-                    "The {} handler failed while processing {}",
-                    ctx.service, ctx.operation
-                ),
-                500,
-            ))
-        })
+        .unwrap_or_else(|_| Err(handler_panicked(ctx)))
+}
+
+/// `run_handler` for the HTTP path, where the output is only serialized (so may be shared).
+async fn run_shared_handler(
+    route: &router::Route,
+    ctx: &RequestContext,
+    input: Value,
+) -> SharedHandlerResult {
+    if !route.implements(&ctx.operation) {
+        return Err(AwsError::not_implemented(route.name, &ctx.operation));
+    }
+    CatchUnwind(route.handler.handle_shared(ctx, input))
+        .await
+        .unwrap_or_else(|_| Err(handler_panicked(ctx)))
+}
+
+fn handler_panicked(ctx: &RequestContext) -> AwsError {
+    AwsError::new(
+        "InternalFailure",
+        format!(
+            "The {} handler failed while processing {}",
+            ctx.service, ctx.operation
+        ),
+        500,
+    )
 }
 
 /// Catches a panic while polling the inner future (no `futures` dependency for one adapter).

@@ -15,6 +15,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -88,6 +89,10 @@ impl AwsError {
 
 pub type HandlerResult = Result<Value, AwsError>;
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = HandlerResult> + Send + 'a>>;
+/// An output the caller only reads, so a service may hand out a value it keeps (see
+/// `Service::handle_shared`).
+pub type SharedHandlerResult = Result<Arc<Value>, AwsError>;
+pub type SharedHandlerFuture<'a> = Pin<Box<dyn Future<Output = SharedHandlerResult> + Send + 'a>>;
 
 /// One AWS service behind the protocol layer. State lives inside the implementation, keyed by
 /// account (IAM) or account and region (regional services).
@@ -98,6 +103,17 @@ pub trait Service: Send + Sync + 'static {
 
     /// Handle one operation. `input` is a JSON object per the conventions above.
     fn handle<'a>(&'a self, ctx: &'a RequestContext, input: Value) -> HandlerFuture<'a>;
+
+    /// Handle one operation whose output is only serialized (the HTTP path). A service may
+    /// answer a stored, shared output here instead of building a fresh one; it must then answer
+    /// exactly what `handle` would. The default wraps `handle`.
+    fn handle_shared<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        input: Value,
+    ) -> SharedHandlerFuture<'a> {
+        Box::pin(async move { self.handle(ctx, input).await.map(Arc::new) })
+    }
 
     /// Operations this service really implements (the rest answer 501 NotImplemented).
     fn implemented_operations(&self) -> &'static [&'static str];

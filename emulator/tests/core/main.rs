@@ -10,3 +10,4 @@ mod models;
 mod python_clients;
 mod requests;
 mod routing;
+mod shared_outputs;

@@ -1,7 +1,7 @@
 //! Functions: create, read, list, delete, and the two updates, with AWS's validation.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use regex::Regex;
@@ -12,12 +12,13 @@ use super::code::{self, CodeSource};
 use super::input::Input;
 use super::names::{self, NameUse, Violations};
 use super::state::{
-    lambda_timestamp, new_revision, Function, FunctionVersion, Lifecycle, RegionState, SETTLE_DELAY,
+    lambda_timestamp, new_revision, Function, FunctionVersion, GetFunctionCache, Lifecycle,
+    RegionState, SETTLE_DELAY,
 };
 use super::{
     errors, function_ref, lookup, paginate, qualified_arn, unqualified_arn, versions, Lambda,
 };
-use crate::service::{AwsError, HandlerResult, RequestContext};
+use crate::service::{AwsError, HandlerResult, RequestContext, SharedHandlerResult};
 
 /// The runtimes AWS accepts for new functions, in the order its error message lists them.
 const SUPPORTED_RUNTIMES: &[&str] = &[
@@ -532,6 +533,7 @@ pub fn create(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerRe
             recursion: "Terminate".into(),
             runtime_management: BTreeMap::new(),
             code_signing_config_arn: input.str("CodeSigningConfigArn").map(str::to_string),
+            get_cache: None,
         };
         let mut answer = function.latest.render();
         if input.bool("Publish") == Some(true) {
@@ -583,39 +585,63 @@ fn not_found_for(ctx: &RequestContext, name: &str, qualifier: Option<&str>) -> A
 }
 
 pub fn get(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResult {
+    get_shared(lambda, ctx, input).map(Arc::unwrap_or_clone)
+}
+
+/// GetFunction, answering the function's cached output while no other Lambda operation has
+/// touched the state since it was built (the hot path of GetFunction polling and benchmarks).
+pub fn get_shared(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> SharedHandlerResult {
     let fref = function_ref(ctx, input)?;
-    lambda.with_state(ctx, |st| {
+    lambda.with_state_for_get_function(ctx, |st, generation| {
         let Some(f) = st.functions.get_mut(&fref.name) else {
             return Err(not_found_for(ctx, &fref.name, fref.qualifier.as_deref()));
         };
-        f.settle(Instant::now());
-        let v = version_of(f, ctx, fref.qualifier.as_deref())?;
-        let mut out = Map::new();
-        out.insert(
-            "Code".into(),
-            json!({
-                "Location": format!(
-                    "https://awslambda-{}-tasks.s3.{}.amazonaws.com/snapshots/{}/{}-{}",
-                    ctx.region, ctx.region, ctx.account_id(), f.name, v.code.id
-                ),
-                "RepositoryType": "S3",
-            }),
-        );
-        out.insert(
-            "Configuration".into(),
-            render_qualified(v, ctx, &f.name, fref.qualifier.as_deref()),
-        );
-        if !f.tags.is_empty() && fref.qualifier.is_none() {
-            out.insert("Tags".into(), json!(f.tags));
+        if f.settle(Instant::now()) {
+            // A state transition happened here: no other access saw it, so bump ourselves.
+            *generation += 1;
         }
-        if let Some(r) = f.reserved_concurrency {
-            out.insert(
-                "Concurrency".into(),
-                json!({"ReservedConcurrentExecutions": r}),
-            );
+        if let Some(c) = &f.get_cache {
+            if c.generation == *generation && c.qualifier == fref.qualifier {
+                return Ok(c.output.clone());
+            }
         }
-        Ok(Value::Object(out))
+        let output = Arc::new(render_get(f, ctx, fref.qualifier.as_deref())?);
+        f.get_cache = Some(GetFunctionCache {
+            generation: *generation,
+            qualifier: fref.qualifier.clone(),
+            output: output.clone(),
+        });
+        Ok(output)
     })
+}
+
+fn render_get(f: &Function, ctx: &RequestContext, qualifier: Option<&str>) -> HandlerResult {
+    let v = version_of(f, ctx, qualifier)?;
+    let mut out = Map::new();
+    out.insert(
+        "Code".into(),
+        json!({
+            "Location": format!(
+                "https://awslambda-{}-tasks.s3.{}.amazonaws.com/snapshots/{}/{}-{}",
+                ctx.region, ctx.region, ctx.account_id(), f.name, v.code.id
+            ),
+            "RepositoryType": "S3",
+        }),
+    );
+    out.insert(
+        "Configuration".into(),
+        render_qualified(v, ctx, &f.name, qualifier),
+    );
+    if !f.tags.is_empty() && qualifier.is_none() {
+        out.insert("Tags".into(), json!(f.tags));
+    }
+    if let Some(r) = f.reserved_concurrency {
+        out.insert(
+            "Concurrency".into(),
+            json!({"ReservedConcurrentExecutions": r}),
+        );
+    }
+    Ok(Value::Object(out))
 }
 
 pub fn get_configuration(lambda: &Lambda, ctx: &RequestContext, input: &Input) -> HandlerResult {

@@ -28,18 +28,28 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use serde_json::Value;
 
-use crate::service::{AwsError, HandlerFuture, HandlerResult, RequestContext, Service};
+use crate::service::{
+    AwsError, HandlerFuture, HandlerResult, RequestContext, Service, SharedHandlerFuture,
+};
 use crate::Shared;
 use input::Input;
 use names::{FunctionRef, NameUse};
 use state::{Function, RegionState};
 
+/// All stored state, and its generation: bumped by every access that may change it, so cached
+/// answers (GetFunction's) know when they are stale.
+#[derive(Default)]
+struct Regions {
+    /// account → region → state. Nested so lookups borrow the request's strings (no
+    /// allocation on the hot path).
+    by_account: HashMap<String, HashMap<String, RegionState>>,
+    generation: u64,
+}
+
 pub struct Lambda {
     #[allow(dead_code)]
     shared: Arc<Shared>,
-    /// account → region → state. Nested so lookups borrow the request's strings (no
-    /// allocation on the hot path).
-    regions: Mutex<HashMap<String, HashMap<String, RegionState>>>,
+    regions: Mutex<Regions>,
     runtimes: Arc<runtime::Runtimes>,
     next_code_id: std::sync::atomic::AtomicU64,
 }
@@ -50,31 +60,49 @@ impl Lambda {
             runtime::Runtimes::new().with_credentials(credentials::Issuer::new(shared.clone()));
         Lambda {
             shared,
-            regions: Mutex::new(HashMap::new()),
+            regions: Mutex::new(Regions::default()),
             runtimes: Arc::new(runtimes),
             next_code_id: std::sync::atomic::AtomicU64::new(1),
         }
     }
 
-    /// Run `f` on the state of the caller's account and region.
+    /// Run `f` on the state of the caller's account and region. Any access may change it, so
+    /// this bumps the state generation (under the same lock as the change).
     fn with_state<T>(
         &self,
         ctx: &RequestContext,
         f: impl FnOnce(&mut RegionState) -> Result<T, AwsError>,
     ) -> Result<T, AwsError> {
-        let mut regions = self.regions.lock();
-        if let Some(st) = regions
+        self.with_state_for_get_function(ctx, |st, generation| {
+            *generation += 1;
+            f(st)
+        })
+    }
+
+    /// `with_state` without the generation bump: only for GetFunction, which bumps it itself
+    /// when it changes the state (a settled transition) and otherwise only reads and caches.
+    fn with_state_for_get_function<T>(
+        &self,
+        ctx: &RequestContext,
+        f: impl FnOnce(&mut RegionState, &mut u64) -> Result<T, AwsError>,
+    ) -> Result<T, AwsError> {
+        let mut guard = self.regions.lock();
+        let Regions {
+            by_account,
+            generation,
+        } = &mut *guard;
+        if let Some(st) = by_account
             .get_mut(ctx.account_id())
             .and_then(|r| r.get_mut(&ctx.region))
         {
-            return f(st);
+            return f(st, generation);
         }
-        let st = regions
+        let st = by_account
             .entry(ctx.account_id().to_string())
             .or_default()
             .entry(ctx.region.clone())
             .or_default();
-        f(st)
+        f(st, generation)
     }
 
     /// Warm execution environments waiting for work (diagnostics and tests).
@@ -246,11 +274,25 @@ impl Service for Lambda {
             }
         })
     }
+    fn handle_shared<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        input: Value,
+    ) -> SharedHandlerFuture<'a> {
+        Box::pin(async move {
+            match ctx.operation.as_str() {
+                "GetFunction" => functions::get_shared(self, ctx, &Input::new(&input)),
+                _ => self.handle(ctx, input).await.map(Arc::new),
+            }
+        })
+    }
     fn implemented_operations(&self) -> &'static [&'static str] {
         IMPLEMENTED
     }
     fn reset(&self) {
-        self.regions.lock().clear();
+        let mut regions = self.regions.lock();
+        regions.by_account.clear();
+        regions.generation += 1;
         self.runtimes.shutdown_all();
     }
 }

@@ -67,13 +67,16 @@ pub struct FunctionVersion {
 
 impl FunctionVersion {
     /// Apply a pending transition when its time has come; AWS gives a new RevisionId then too.
-    pub fn settle(&mut self, now: Instant) {
-        if let Some(at) = self.settle_at {
-            if now >= at {
+    /// True when the version changed.
+    pub fn settle(&mut self, now: Instant) -> bool {
+        match self.settle_at {
+            Some(at) if now >= at => {
                 self.settle_at = None;
                 self.lifecycle = Lifecycle::Active;
                 self.revision_id = new_revision();
+                true
             }
+            _ => false,
         }
     }
 
@@ -189,14 +192,28 @@ pub struct Function {
     pub recursion: String,
     pub runtime_management: BTreeMap<String, Value>,
     pub code_signing_config_arn: Option<String>,
+    /// The last GetFunction answer, shared with the serializer (see `GetFunctionCache`).
+    pub get_cache: Option<GetFunctionCache>,
+}
+
+/// A GetFunction output kept to answer the next GetFunction without rebuilding it (cloning the
+/// stored configuration is most of its cost). Valid only while the Lambda state generation is
+/// unchanged: every state access other than GetFunction's own bumps it (see `Lambda::with_state`).
+#[derive(Debug)]
+pub struct GetFunctionCache {
+    pub generation: u64,
+    pub qualifier: Option<String>,
+    pub output: Arc<Value>,
 }
 
 impl Function {
-    pub fn settle(&mut self, now: Instant) {
-        self.latest.settle(now);
+    /// Apply pending transitions whose time has come; true when any version changed.
+    pub fn settle(&mut self, now: Instant) -> bool {
+        let mut changed = self.latest.settle(now);
         for v in self.versions.values_mut() {
-            v.settle(now);
+            changed |= v.settle(now);
         }
+        changed
     }
 
     /// The version a qualifier names, resolving aliases to their primary version.
