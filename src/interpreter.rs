@@ -220,7 +220,7 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
 
     // Snapshots only after a clean run: a failed scenario never writes anything.
     if result.failures.is_empty() && result.cleanup_failures.is_empty() {
-        if let Some(session) = &run.session {
+        if let Some(session) = run.session.take() {
             let durations = paritytest_snapshot::Durations {
                 setup: 0.0,
                 call: call_time.as_secs_f64(),

@@ -111,7 +111,7 @@ fn scrub_strings(value: &mut Value, secrets: &[(String, String)]) {
 /// Records or verifies the session's match points for `sc`.
 pub fn finish(
     sc: &Scenario,
-    points: &MatchPoints,
+    points: MatchPoints,
     against_aws: bool,
     options: SnapshotOptions,
     durations: Durations,
@@ -161,8 +161,10 @@ pub fn finish(
     // Known deviations are ignored everywhere but on AWS itself.
     let skip: &[String] = if against_aws { &[] } else { &sc.skip_paths };
     parity.skip_paths = skip.len();
-    let report = session
-        .verify(entry, skip)
+    // The session's last use: verify_owned moves the values instead of copying them.
+    let report = points
+        .session
+        .verify_owned(entry, skip)
         .map_err(|e| format!("snapshot: {e}"))?;
     parity.match_points_failed = report.failures.len();
     if !report.passed() {

@@ -140,6 +140,13 @@ fn run_session(
             };
             let report = session.verify(&entry, skip_paths)?;
             let rendered = report.render(false);
+            // The consuming verify the runner uses must report exactly the same.
+            let owned = session.verify_owned(&entry, skip_paths)?;
+            assert_eq!(
+                owned.render(false),
+                rendered,
+                "verify_owned agrees with verify"
+            );
             assert_eq!(
                 report.passed(),
                 rendered.is_empty(),
