@@ -110,7 +110,7 @@ struct Run<'a> {
     env: &'a RunEnv<'a>,
     templates: Templates,
     ctx: Context,
-    session: Option<snapshots::MatchPoints>,
+    session: Option<paritytest_snapshot::Session>,
     /// Cleanup steps with the variables at registration.
     cleanups: Vec<(Step, Context)>,
     /// Running the cleanups: Ctrl-C no longer stops steps, and calls register nothing.
@@ -196,10 +196,10 @@ pub async fn run_scenario(sc: &Scenario, env: &RunEnv<'_>) -> ScenarioResult {
             for (i, t) in sc.transformers.iter().enumerate() {
                 specs.push(run.transformer(i, t)?);
             }
-            run.session = Some(snapshots::MatchPoints::new(
+            run.session = Some(
                 paritytest_snapshot::Session::new(specs, options)
                     .map_err(|e| fail(&scenario_step, format!("snapshot transformers: {e}")))?,
-            ));
+            );
         }
         Ok::<(), StepFailure>(())
     }

@@ -4,11 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
 use paritytest_snapshot::{
-    redact, Durations, Entry, Session, SnapshotFile, ValidationFile, ValidationStatus,
+    Durations, Entry, Session, SnapshotFile, ValidationFile, ValidationStatus,
 };
-use serde_json::Value;
 
 use crate::interpreter::ParityFacts;
 use crate::scenario::Scenario;
@@ -44,74 +42,10 @@ pub enum SnapshotStatus {
     Recorded { validated: bool },
 }
 
-/// A scenario's match points: the snapshot session, plus the secret values seen, kept for the
-/// raw copy (see [`MatchPoints::raw_content`]).
-pub struct MatchPoints {
-    session: Session,
-    secrets: Vec<(String, String)>,
-}
-
-impl MatchPoints {
-    pub fn new(session: Session) -> MatchPoints {
-        MatchPoints {
-            session,
-            secrets: Vec::new(),
-        }
-    }
-
-    pub fn match_value(
-        &mut self,
-        key: &str,
-        value: Value,
-        datetimes: &[String],
-    ) -> Result<(), paritytest_snapshot::SnapshotError> {
-        let mut seen = Vec::new();
-        redact::collect(&value, &mut seen);
-        self.session.match_value(key, value, datetimes)?;
-        self.secrets.append(&mut seen);
-        Ok(())
-    }
-
-    /// The untransformed state for `<name>.raw.snapshot.json`. `Session::raw_content` redacts
-    /// secrets under their own keys only; a secret repeated elsewhere (a payload echoing a
-    /// credential) would reach the file. Until the snapshot crate does it, every string holding
-    /// a secret seen at match time is scrubbed here too (`<secret-access-key:redacted>`).
-    fn raw_content(&self) -> IndexMap<String, Value> {
-        let mut raw = self.session.raw_content();
-        if !self.secrets.is_empty() {
-            for value in raw.values_mut() {
-                scrub_strings(value, &self.secrets);
-            }
-        }
-        raw
-    }
-}
-
-fn scrub_strings(value: &mut Value, secrets: &[(String, String)]) {
-    match value {
-        Value::String(s) => {
-            if secrets
-                .iter()
-                .any(|(_, secret)| s.contains(secret.as_str()))
-            {
-                let mut text =
-                    paritytest_snapshot::pyjson::dumps_compact(&Value::String(s.clone()));
-                redact::scrub_text(&mut text, secrets);
-                if let Ok(Value::String(clean)) = serde_json::from_str::<Value>(&text) {
-                    *s = clean;
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| scrub_strings(v, secrets)),
-        Value::Object(map) => map.values_mut().for_each(|v| scrub_strings(v, secrets)),
-        _ => {}
-    }
-}
-
 /// Records or verifies the session's match points for `sc`.
 pub fn finish(
     sc: &Scenario,
-    points: MatchPoints,
+    session: Session,
     against_aws: bool,
     options: SnapshotOptions,
     durations: Durations,
@@ -121,7 +55,6 @@ pub fn finish(
     let loc = &sc.snapshot;
     let file = SnapshotFile::load(&loc.file).map_err(|e| format!("{}: {e}", loc.file.display()))?;
     let existing = file.entries.get(&loc.key);
-    let session = &points.session;
     parity.match_points = session.keys().count();
     parity.expected_from_aws =
         existing.is_some_and(|entry| is_validated(&loc.validation_file(), &loc.key, entry));
@@ -137,7 +70,7 @@ pub fn finish(
         paritytest_snapshot::write_entry(&loc.file, &loc.key, &content)
             .map_err(|e| format!("writing {}: {e}", loc.file.display()))?;
         if options.raw_copy {
-            paritytest_snapshot::write_raw_entry(&loc.file, &loc.key, &points.raw_content())
+            paritytest_snapshot::write_raw_entry(&loc.file, &loc.key, &session.raw_content())
                 .map_err(|e| {
                     let raw = paritytest_snapshot::raw_path(&loc.file);
                     format!("writing {}: {e}", raw.display())
@@ -162,8 +95,7 @@ pub fn finish(
     let skip: &[String] = if against_aws { &[] } else { &sc.skip_paths };
     parity.skip_paths = skip.len();
     // The session's last use: verify_owned moves the values instead of copying them.
-    let report = points
-        .session
+    let report = session
         .verify_owned(entry, skip)
         .map_err(|e| format!("snapshot: {e}"))?;
     parity.match_points_failed = report.failures.len();

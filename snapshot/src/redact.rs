@@ -72,6 +72,28 @@ pub fn scrub(value: &mut Value) {
     }
 }
 
+/// Scrubs every string below `value` that holds one of `secrets` (a payload echoing a
+/// credential under another key), as [`scrub_text`] does on its dumped form.
+pub fn scrub_strings(value: &mut Value, secrets: &[(String, String)]) {
+    match value {
+        Value::String(s) => {
+            if secrets
+                .iter()
+                .any(|(_, secret)| s.contains(secret.as_str()))
+            {
+                let mut text = crate::pyjson::dumps_compact(&Value::String(s.clone()));
+                scrub_text(&mut text, secrets);
+                if let Ok(Value::String(clean)) = serde_json::from_str::<Value>(&text) {
+                    *s = clean;
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub_strings(v, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|v| scrub_strings(v, secrets)),
+        _ => {}
+    }
+}
+
 /// Removes any remaining occurrence of a secret from dumped JSON text (a secret with a backslash
 /// or non-ASCII character escapes reference replacement, which works on the escaped text).
 pub fn scrub_text(text: &mut String, secrets: &[(String, String)]) {

@@ -121,12 +121,14 @@ impl Session {
     }
 
     /// The untransformed state for the raw copy: datetimes as `YYYY-MM-DDTHH:MM:SS.mmmZ`,
-    /// secrets redacted.
+    /// secrets redacted, both under their own keys and wherever a value seen under a secret key
+    /// is repeated (a payload echoing a credential).
     pub fn raw_content(&self) -> IndexMap<String, Value> {
         let mut tree = Value::Object(self.state.clone());
         datetime::render_all(&mut tree, &datetime::raw_str);
         if self.options.redact_secrets {
             redact::scrub(&mut tree);
+            redact::scrub_strings(&mut tree, &self.secrets);
         }
         into_index_map(tree)
     }
@@ -174,10 +176,19 @@ impl Session {
     /// in whole-state order, so the numbering is the same; valid when every transformer is
     /// [`Transformer::is_key_local`].
     fn transform_per_key(&self) -> Result<Transformed, SnapshotError> {
+        self.transform_entries(self.state.iter().map(|(k, v)| (k.as_str(), v.clone())))
+    }
+
+    /// [`Session::transform_per_key`] over `(key, value)` pairs the caller hands over: a
+    /// borrowed state's copies, or an owned state's values moved in.
+    fn transform_entries<K: AsRef<str>>(
+        &self,
+        entries: impl ExactSizeIterator<Item = (K, Value)>,
+    ) -> Result<Transformed, SnapshotError> {
         let mut log = Log::new(self.transformers.len());
-        let mut tree = Vec::with_capacity(self.state.len());
-        for (key, value) in &self.state {
-            tree.extend(self.transform_key(key, value.clone(), &mut log));
+        let mut tree = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
+            tree.extend(self.transform_key(key.as_ref(), value, &mut log));
         }
         let mut ctx = self.context();
         log.replay(&self.transformers, &mut ctx)?;
@@ -206,22 +217,6 @@ impl Session {
             Value::Object(single) => single.into_iter().next(),
             _ => None,
         }
-    }
-
-    /// [`Session::transform_per_key`] on a state the caller gives up: values are moved through
-    /// the transformers instead of copied.
-    fn transform_per_key_owned(
-        &self,
-        state: Map<String, Value>,
-    ) -> Result<Transformed, SnapshotError> {
-        let mut log = Log::new(self.transformers.len());
-        let mut tree = Vec::with_capacity(state.len());
-        for (key, value) in state {
-            tree.extend(self.transform_key(&key, value, &mut log));
-        }
-        let mut ctx = self.context();
-        log.replay(&self.transformers, &mut ctx)?;
-        Ok(Transformed { tree, ctx })
     }
 
     fn context(&self) -> Context {
@@ -296,7 +291,7 @@ impl Session {
         match parsed {
             Ok(paths) if paths.iter().all(Path::is_structural) && self.is_key_local() => {
                 let state = std::mem::take(&mut self.state);
-                let t = self.transform_per_key_owned(state)?;
+                let t = self.transform_entries(state.into_iter())?;
                 self.verify_keys(t.tree.into_iter(), &t.ctx, recorded, &paths)
             }
             // Every other route reads the state where it is.

@@ -6,7 +6,6 @@
 //! model given at runtime (the conformance suites) gets a plan per call, through the same code.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{LazyLock, OnceLock};
 
 use serde_json::{Map, Value};
@@ -14,29 +13,8 @@ use serde_json::{Map, Value};
 use crate::model::{Model, ShapeRef, ShapeType};
 use crate::protocol::timestamp::{self, Format};
 
-/// FNV-1a, for tables keyed by the model's own member names (short, not attacker-chosen, so a
-/// keyed hash buys nothing). Ten lines here rather than a dependency in a manifest shared with
-/// the rest of the emulator.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+/// Tables keyed by the model's own member names: the fast hasher model.rs uses.
+type NameMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Where a reference points: the shape, and the timestamp format its reference implies.
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +36,7 @@ enum ShapePlan<'m> {
 
 pub(super) struct StructPlan<'m> {
     pub members: Vec<MemberPlan<'m>>,
-    by_name: FnvMap<&'m str, usize>,
+    by_name: NameMap<&'m str, usize>,
 }
 
 pub(super) struct MemberPlan<'m> {
@@ -75,19 +53,19 @@ pub(super) struct Plan<'m> {
     shapes: Vec<ShapePlan<'m>>,
     /// Each shape's own `timestampFormat`, which references without one inherit.
     formats: Vec<Option<&'m str>>,
-    by_name: FnvMap<&'m str, usize>,
+    by_name: NameMap<&'m str, usize>,
 }
 
 /// A structure with no members: what a reference to a non-structure reads as where a
 /// structure is expected (an invalid model; it then answers `{}`).
 static NO_MEMBERS: LazyLock<StructPlan<'static>> = LazyLock::new(|| StructPlan {
     members: Vec::new(),
-    by_name: FnvMap::default(),
+    by_name: NameMap::default(),
 });
 
 impl<'m> Plan<'m> {
     pub fn compile(model: &'m Model) -> Plan<'m> {
-        let by_name: FnvMap<&'m str, usize> = model
+        let by_name: NameMap<&'m str, usize> = model
             .shapes
             .keys()
             .enumerate()
