@@ -260,11 +260,9 @@ impl Session {
         recorded: &Entry,
         skip_paths: &[String],
     ) -> Result<VerifyReport, SnapshotError> {
-        let parsed: Result<Vec<Path>, _> = skip_paths.iter().map(|p| Path::parse(p)).collect();
-        let skip_paths = match parsed {
-            Ok(paths) if paths.iter().all(Path::is_structural) => paths,
+        let Some(skip_paths) = structural(skip_paths) else {
             // Errors too are reported where the whole-state route reports them.
-            _ => return self.verify_whole(recorded, skip_paths),
+            return self.verify_whole(recorded, skip_paths);
         };
         let skip_paths = &skip_paths[..];
         // Structural skip paths select inside each match key's value alone, so each key is
@@ -287,9 +285,8 @@ impl Session {
         recorded: &Entry,
         skip_paths: &[String],
     ) -> Result<VerifyReport, SnapshotError> {
-        let parsed: Result<Vec<Path>, _> = skip_paths.iter().map(|p| Path::parse(p)).collect();
-        match parsed {
-            Ok(paths) if paths.iter().all(Path::is_structural) && self.is_key_local() => {
+        match structural(skip_paths) {
+            Some(paths) if self.is_key_local() => {
                 let state = std::mem::take(&mut self.state);
                 let t = self.transform_entries(state.into_iter())?;
                 self.verify_keys(t.tree.into_iter(), &t.ctx, recorded, &paths)
@@ -378,6 +375,17 @@ fn without(
         unreachable!("an object stays an object")
     };
     Ok(tree.into_iter().next())
+}
+
+/// The skip paths parsed, when each selects inside one match key's value (per-key verify);
+/// `None` for a parse error or a path reaching across keys (the whole-state route).
+fn structural(skip_paths: &[String]) -> Option<Vec<Path>> {
+    let paths: Vec<Path> = skip_paths
+        .iter()
+        .map(|p| Path::parse(p))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    paths.iter().all(Path::is_structural).then_some(paths)
 }
 
 fn into_index_map(value: Value) -> IndexMap<String, Value> {
